@@ -1,0 +1,67 @@
+/*
+ * The long-lived state of one worker (config, database connection,
+ * catalogue cache, reusable buffers) and the route table that binds
+ * every path to its handler.
+ */
+#ifndef FLR_APP_H
+#define FLR_APP_H
+
+#include "catalog.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+
+/* What to write to api_request_logs once the response has left. */
+struct pending_log {
+	int active;
+	char log_id[UUID_LEN + 1];
+	char duration_ms[24];
+	char key_id[UUID_LEN + 1];
+	long long user_id;
+	char endpoint[64];
+	int status;
+	struct buf model_ids; /* a text[] literal: {"a","b"} */
+};
+
+struct app {
+	struct config cfg;
+	struct db db;
+	struct catalog catalog;
+	struct arena arena;
+	struct response res;
+	struct pending_log log;
+};
+
+enum route_flag {
+	ROUTE_BODY = 1 << 0, /* takes a JSON body (POST/PUT) */
+};
+
+typedef void route_handler(struct app *app, struct request *req,
+    struct response *res);
+
+struct route {
+	const char *method;
+	const char *path; /* a trailing "{id}" segment matches one segment */
+	route_handler *handler;
+	unsigned flags;
+};
+
+/* The API index: every route of the service. */
+extern const struct route routes[];
+extern const size_t routes_count;
+
+/*
+ * Find what to do with req: sets *out to the route for its method and
+ * path and returns 200; or returns 404 (no such path), 405 (path known,
+ * method not: allow lists the methods) or 204 (OPTIONS on a known path).
+ */
+int router_match(const struct request *req, const struct route **out,
+    char *allow, size_t allowsz, const char **path_arg);
+
+/* Handlers, one per file under fcgi/routes/. */
+route_handler route_livez;
+route_handler route_readyz;
+route_handler route_models_ids;
+route_handler route_models_full;
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * Who is calling: the Authorization header, the key behind it and, for
+ * counted routes, the quota, with every refusal answered on res.
+ */
+#ifndef FLR_GUARD_H
+#define FLR_GUARD_H
+
+#include <stdint.h>
+
+#include "app.h"
+#include "quota.h"
+
+struct caller {
+	char key_id[UUID_LEN + 1];
+	long long user_id;
+	const char *preferences; /* jsonb text, in the request arena */
+	long long catalog_version;
+	int64_t last_sync_ms; /* -1: never synced */
+	int64_t db_now_ms;
+	struct quota quota;
+};
+
+/*
+ * Take the token of "Authorization: Bearer <key>".  Returns 0, or -1
+ * with 401 missing_auth / invalid_auth_format written to res.
+ */
+int guard_token(const struct request *req, struct response *res,
+    const char **token) WUR;
+
+/*
+ * Check the key and count the request against its user's quota in one
+ * statement; writes the quota headers.  Returns 0 when the request may
+ * go on, or -1 with 401 invalid_key / expired_key, 429 rate_limited or
+ * 503 written to res.  A 429 is logged as a counted call.
+ */
+int guard_counted(struct app *app, const struct request *req,
+    const char *token, struct response *res, struct caller *who) WUR;
+
+/*
+ * Arrange the request-log row of a counted call (written after the
+ * response has left): its status and the ids it returned, in order.
+ */
+void pending_log(struct app *app, const struct caller *who,
+    const char *endpoint, int status, const struct ranked *v, size_t n);
+
+#endif

@@ -1,0 +1,154 @@
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+static const struct {
+	int status;
+	const char *title;
+} titles[] = {
+	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 204, "No Content" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 409, "Conflict" },
+	{ 413, "Payload Too Large" },
+	{ 415, "Unsupported Media Type" },
+	{ 422, "Unprocessable Content" },
+	{ 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" },
+	{ 503, "Service Unavailable" },
+};
+
+const char *
+http_status_title(int status)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(titles); i++)
+		if (titles[i].status == status)
+			return titles[i].title;
+	return "Unknown";
+}
+
+/* Caps: headers are ours; bodies are bounded by the catalogue size. */
+#define HEADERS_CAP 8192
+#define RESPONSE_BODY_CAP (8u << 20)
+
+void
+response_init(struct response *res)
+{
+	memset(res, 0, sizeof(*res));
+	buf_init(&res->headers, HEADERS_CAP);
+	buf_init(&res->body, RESPONSE_BODY_CAP);
+	response_reset(res);
+}
+
+void
+response_reset(struct response *res)
+{
+	res->status = 200;
+	res->content_type = "application/json";
+	res->head_only = 0;
+	buf_reset(&res->headers);
+	buf_reset(&res->body);
+}
+
+void
+response_free(struct response *res)
+{
+	buf_free(&res->headers);
+	buf_free(&res->body);
+}
+
+void
+response_header(struct response *res, const char *name, const char *fmt,
+    ...)
+{
+	char value[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	buf_printf(&res->headers, "%s: %s\r\n", name, value);
+}
+
+void
+response_problem(struct response *res, int status, const char *code,
+    const char *param, const char *fmt, ...)
+{
+	char detail[512];
+	struct jw w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	res->status = status;
+	res->content_type = "application/problem+json";
+	buf_reset(&res->body);
+	jw_init(&w, &res->body);
+	jw_obj_begin(&w);
+	jw_key(&w, "type"), jw_str(&w, "about:blank");
+	jw_key(&w, "title"), jw_str(&w, http_status_title(status));
+	jw_key(&w, "status"), jw_int(&w, status);
+	jw_key(&w, "detail"), jw_str(&w, detail);
+	jw_key(&w, "error"), jw_str(&w, detail);
+	jw_key(&w, "code"), jw_str(&w, code);
+	if (param != NULL)
+		jw_key(&w, "param"), jw_str(&w, param);
+	jw_obj_end(&w);
+}
+
+void
+response_unavailable(struct response *res)
+{
+	response_problem(res, 503, "service_unavailable", NULL,
+	    "the database is unavailable; try again shortly");
+	response_header(res, "Retry-After", "5");
+}
+
+void
+response_send(const struct request *req, const struct response *res)
+{
+	char head[1024];
+	int n;
+
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Access-Control-Allow-Origin: *\r\n"
+	    "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, "
+	    "OPTIONS\r\n"
+	    "Access-Control-Allow-Headers: Content-Type, Authorization, "
+	    "X-Request-Id\r\n"
+	    "Access-Control-Expose-Headers: X-RateLimit-Limit, "
+	    "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, "
+	    "RateLimit-Policy, Retry-After, X-Data-Stale, "
+	    "X-Data-Age-Seconds, X-Request-Id\r\n",
+	    res->status, http_status_title(res->status), req->request_id);
+	FCGX_PutStr(head, n, req->fcgx->out);
+	if (res->status != 204) {
+		n = snprintf(head, sizeof(head),
+		    "Content-Type: %s\r\n"
+		    "Content-Length: %zu\r\n",
+		    res->content_type, res->body.len);
+		FCGX_PutStr(head, n, req->fcgx->out);
+	}
+	if (res->headers.len > 0)
+		FCGX_PutStr(res->headers.data, (int)res->headers.len,
+		    req->fcgx->out);
+	FCGX_PutStr("\r\n", 2, req->fcgx->out);
+	if (res->status != 204 && !res->head_only && res->body.len > 0)
+		FCGX_PutStr(res->body.data, (int)res->body.len,
+		    req->fcgx->out);
+}

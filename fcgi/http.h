@@ -1,0 +1,66 @@
+/*
+ * One request and its response inside a worker: what nginx passed over
+ * FastCGI, and the single path that writes status, headers (content
+ * type, request id, CORS, nosniff) and body back.
+ */
+#ifndef FLR_HTTP_H
+#define FLR_HTTP_H
+
+#include <fcgiapp.h>
+
+#include "auth.h"
+#include "util.h"
+
+#define BODY_MAX 16384 /* request bodies (SPEC.md §0) */
+
+struct request {
+	FCGX_Request *fcgx;
+	struct arena *arena;
+	const char *method;
+	const char *path;  /* without the query string */
+	const char *query; /* "" when none */
+	const char *content_type;
+	const char *authorization;
+	const char *path_arg; /* the {id} of a route like /keys/{id} */
+	char *body;           /* NUL-terminated; NULL when none */
+	size_t body_len;
+	char request_id[UUID_LEN + 1]; /* X-Request-Id */
+	char log_id[UUID_LEN + 1];     /* requestId: the request-log row */
+	double started_ms;
+};
+
+struct response {
+	int status;
+	const char *content_type;
+	struct buf headers; /* extra "Name: value\r\n" lines */
+	struct buf body;
+	int head_only; /* HEAD: headers, no body */
+};
+
+/* The reusable buffers of a worker's response; reset per request. */
+void response_init(struct response *res);
+void response_reset(struct response *res);
+void response_free(struct response *res);
+
+/* Add a header line (name and a formatted value). */
+void response_header(struct response *res, const char *name,
+    const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+/*
+ * Make res an RFC 9457 problem document with the legacy "error" field:
+ * status, stable snake_case code, the offending parameter (or NULL)
+ * and a detail sentence.  Replaces any body already written.
+ */
+void response_problem(struct response *res, int status, const char *code,
+    const char *param, const char *fmt, ...) PRINTF_LIKE(5, 6);
+
+/* 503 service_unavailable with Retry-After: the database is away. */
+void response_unavailable(struct response *res);
+
+/* Send res on req's stream: status line, headers, body. */
+void response_send(const struct request *req, const struct response *res);
+
+/* The reason phrase of an HTTP status we use ("Bad Request"). */
+const char *http_status_title(int status);
+
+#endif

@@ -1,0 +1,66 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+/* The API index.  Order does not matter; paths are exact. */
+const struct route routes[] = {
+	{ "GET", "/api/livez", route_livez, 0 },
+	{ "GET", "/api/readyz", route_readyz, 0 },
+	{ "GET", "/api/v1/models/ids", route_models_ids, 0 },
+	{ "GET", "/api/v1/models/full", route_models_full, 0 },
+};
+const size_t routes_count = NELEM(routes);
+
+/* Match path against a pattern; a final "{id}" takes one segment. */
+static int
+path_match(const char *pattern, const char *path, const char **arg)
+{
+	const char *brace = strstr(pattern, "{id}");
+	size_t fixed;
+
+	if (brace == NULL)
+		return strcmp(pattern, path) == 0;
+	fixed = (size_t)(brace - pattern);
+	if (strncmp(pattern, path, fixed) != 0 || path[fixed] == '\0' ||
+	    strchr(path + fixed, '/') != NULL)
+		return 0;
+	*arg = path + fixed;
+	return 1;
+}
+
+int
+router_match(const struct request *req, const struct route **out,
+    char *allow, size_t allowsz, const char **path_arg)
+{
+	const char *method = req->method;
+	size_t i, used = 0;
+	int known = 0;
+
+	/* HEAD is GET without the body. */
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	allow[0] = '\0';
+	for (i = 0; i < routes_count; i++) {
+		const char *arg = NULL;
+
+		if (!path_match(routes[i].path, req->path, &arg))
+			continue;
+		known = 1;
+		if (strcmp(routes[i].method, method) == 0) {
+			*out = &routes[i];
+			*path_arg = arg;
+			return 200;
+		}
+		if (used < allowsz)
+			used += (size_t)snprintf(allow + used, allowsz - used,
+			    "%s, %s", routes[i].method,
+			    strcmp(routes[i].method, "GET") == 0 ? "HEAD, "
+								 : "");
+	}
+	if (!known)
+		return 404;
+	if (used < allowsz)
+		snprintf(allow + used, allowsz - used, "OPTIONS");
+	return strcmp(method, "OPTIONS") == 0 ? 204 : 405;
+}

@@ -1,0 +1,352 @@
+#include "catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+#include "log.h"
+
+void
+catalog_init(struct catalog *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->version = -1;
+}
+
+static void
+models_free(struct model *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+		free(v[i].json);
+	}
+	free(v);
+}
+
+void
+catalog_free(struct catalog *c)
+{
+	models_free(c->models, c->n);
+	catalog_init(c);
+}
+
+/* 1 when the JSON array text holds the string s. */
+static int
+array_has(struct json_object *arr, const char *s)
+{
+	size_t i, n;
+
+	if (arr == NULL || !json_object_is_type(arr, json_type_array))
+		return 0;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (json_object_is_type(e, json_type_string) &&
+		    strcmp(json_object_get_string(e), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static struct json_object *
+parse_array(const char *text)
+{
+	char err[64];
+
+	if (text == NULL)
+		return NULL;
+	return json_parse(text, strlen(text), 4, err, sizeof(err));
+}
+
+unsigned
+catalog_caps(const char *modality, const char *input_json,
+    const char *output_json, const char *params_json,
+    long long context_length, int *n_params)
+{
+	struct json_object *in = parse_array(input_json);
+	struct json_object *out = parse_array(output_json);
+	struct json_object *par = parse_array(params_json);
+	unsigned caps = 0;
+
+	if ((modality != NULL && strcmp(modality, "text->text") == 0) ||
+	    array_has(out, "text"))
+		caps |= FILTER_CHAT;
+	if (array_has(in, "image"))
+		caps |= FILTER_VISION;
+	if (array_has(par, "tools"))
+		caps |= FILTER_TOOLS;
+	if (context_length >= 100000)
+		caps |= FILTER_LONG_CONTEXT;
+	if (array_has(par, "reasoning") || array_has(par, "include_reasoning"))
+		caps |= FILTER_REASONING;
+	*n_params = par != NULL && json_object_is_type(par, json_type_array)
+	    ? (int)json_object_array_length(par)
+	    : 0;
+	json_object_put(in);
+	json_object_put(out);
+	json_object_put(par);
+	return caps;
+}
+
+/* Write a JSON array column (NULL: []) as a value. */
+static void
+put_array(struct jw *w, const char *json)
+{
+	if (json == NULL)
+		json = "[]";
+	jw_raw(w, json, strlen(json));
+}
+
+static void
+put_nullable_int(struct jw *w, long long v)
+{
+	if (v < 0)
+		jw_null(w);
+	else
+		jw_int(w, v);
+}
+
+/* Columns of STMT_CATALOG_LOAD. */
+enum {
+	C_ID, C_NAME, C_CONTEXT, C_MAX_OUT, C_DESCRIPTION, C_MODALITY,
+	C_INPUT, C_OUTPUT, C_PARAMS, C_MODERATED, C_ACTIVE, C_CREATED,
+	C_FIRST_SEEN, C_LAST_SEEN, C_VERSION, C_LAST_SYNC
+};
+
+static void
+model_from_row(struct model *m, const PGresult *r, int row)
+{
+	struct buf b;
+	struct jw w;
+	int moderated;
+
+	m->id = xstrdup(PQgetvalue(r, row, C_ID));
+	m->name = xstrdup(PQgetvalue(r, row, C_NAME));
+	m->context_length = db_get_ll(r, row, C_CONTEXT, -1);
+	m->max_completion_tokens = db_get_ll(r, row, C_MAX_OUT, -1);
+	m->created_ms = db_get_ll(r, row, C_CREATED, -1);
+	m->first_seen_ms = db_get_ll(r, row, C_FIRST_SEEN, 0);
+	m->is_active = db_get_bool(r, row, C_ACTIVE, 0);
+	m->caps = catalog_caps(db_get_str(r, row, C_MODALITY),
+	    db_get_str(r, row, C_INPUT), db_get_str(r, row, C_OUTPUT),
+	    db_get_str(r, row, C_PARAMS), m->context_length, &m->n_params);
+	moderated = db_get_bool(r, row, C_MODERATED, -1);
+
+	/* The unchanging part of the model's JSON, built once. */
+	buf_init(&b, 1 << 20);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_key(&w, "id"), jw_str(&w, m->id);
+	jw_key(&w, "name"), jw_str(&w, m->name);
+	jw_key(&w, "contextLength"), put_nullable_int(&w, m->context_length);
+	jw_key(&w, "maxCompletionTokens"),
+	    put_nullable_int(&w, m->max_completion_tokens);
+	jw_key(&w, "description"),
+	    jw_str(&w, db_get_str(r, row, C_DESCRIPTION));
+	jw_key(&w, "modality"), jw_str(&w, db_get_str(r, row, C_MODALITY));
+	jw_key(&w, "inputModalities"), put_array(&w, db_get_str(r, row, C_INPUT));
+	jw_key(&w, "outputModalities"),
+	    put_array(&w, db_get_str(r, row, C_OUTPUT));
+	jw_key(&w, "supportedParameters"),
+	    put_array(&w, db_get_str(r, row, C_PARAMS));
+	jw_key(&w, "isModerated");
+	if (moderated < 0)
+		jw_null(&w);
+	else
+		jw_bool(&w, moderated);
+	jw_key(&w, "createdAt"), jw_time(&w, m->created_ms);
+	jw_key(&w, "lastSeenAt"),
+	    jw_time(&w, db_get_ll(r, row, C_LAST_SEEN, -1));
+	m->json = xstrndup(b.data, b.len);
+	m->json_len = b.len;
+	buf_free(&b);
+}
+
+static int
+model_cmp_id(const void *a, const void *b)
+{
+	return strcmp(((const struct model *)a)->id,
+	    ((const struct model *)b)->id);
+}
+
+enum db_status
+catalog_refresh(struct catalog *c, struct db *db, long long version)
+{
+	enum db_status st;
+	struct model *v;
+	PGresult *r;
+	size_t n = 0;
+	int i, rows;
+
+	if (version >= 0 && version == c->version)
+		return DB_OK;
+	r = db_exec(db, STMT_CATALOG_LOAD, NULL, 0, &st);
+	if (r == NULL)
+		return st;
+	rows = PQntuples(r);
+	v = xcalloc((size_t)rows, sizeof(*v));
+	for (i = 0; i < rows; i++)
+		if (!PQgetisnull(r, i, C_ID))
+			model_from_row(&v[n++], r, i);
+	/* Sort here: the server's collation need not be strcmp's. */
+	qsort(v, n, sizeof(*v), model_cmp_id);
+	models_free(c->models, c->n);
+	c->models = v;
+	c->n = n;
+	c->version = rows > 0 ? db_get_ll(r, 0, C_VERSION, 0) : 0;
+	PQclear(r);
+	log_info("catalogue loaded: %zu models, version %lld", n, c->version);
+	return DB_OK;
+}
+
+const struct model *
+catalog_find(const struct catalog *c, const char *id)
+{
+	struct model key = { .id = (char *)(uintptr_t)id };
+
+	if (c->n == 0)
+		return NULL;
+	return bsearch(&key, c->models, c->n, sizeof(key), model_cmp_id);
+}
+
+int
+catalog_match(const struct model *m, unsigned filters)
+{
+	return (m->caps & filters) == filters;
+}
+
+void
+ranked_finish(struct ranked *r)
+{
+	r->reports = health_reports(&r->h);
+	r->error_rate_x100 = health_error_rate_x100(&r->h);
+}
+
+static long long
+nz(long long v)
+{
+	return v < 0 ? 0 : v;
+}
+
+static int
+cmp_ll_desc(long long a, long long b)
+{
+	return a > b ? -1 : a < b;
+}
+
+/* The tie-breakers: context length descending, then id ascending. */
+static int
+cmp_ties(const struct ranked *a, const struct ranked *b)
+{
+	int c = cmp_ll_desc(nz(a->m->context_length),
+	    nz(b->m->context_length));
+
+	return c != 0 ? c : strcmp(a->m->id, b->m->id);
+}
+
+static int64_t
+newest_ms(const struct model *m)
+{
+	return m->created_ms >= 0 ? m->created_ms : m->first_seen_ms;
+}
+
+static enum sort_key sort_by;
+
+static int
+cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	int c = 0;
+
+	switch (sort_by) {
+	case SORT_CONTEXT_LENGTH:
+		break; /* the tie-breakers are this order */
+	case SORT_MAX_OUTPUT:
+		c = cmp_ll_desc(nz(a->m->max_completion_tokens),
+		    nz(b->m->max_completion_tokens));
+		break;
+	case SORT_CAPABLE:
+		c = cmp_ll_desc(a->m->n_params, b->m->n_params);
+		break;
+	case SORT_LEAST_ISSUES:
+		c = -cmp_ll_desc(a->error_rate_x100, b->error_rate_x100);
+		if (c == 0)
+			c = cmp_ll_desc(a->reports, b->reports);
+		break;
+	case SORT_NEWEST:
+		c = cmp_ll_desc(newest_ms(a->m), newest_ms(b->m));
+		break;
+	case SORT_ISSUE_COUNT:
+		c = cmp_ll_desc(health_issues(&a->h), health_issues(&b->h));
+		break;
+	case SORT__MAX:
+		break;
+	}
+	return c != 0 ? c : cmp_ties(a, b);
+}
+
+void
+catalog_sort(struct ranked *v, size_t n, enum sort_key key)
+{
+	/* Workers are single-threaded; qsort has no context argument. */
+	sort_by = key;
+	qsort(v, n, sizeof(*v), cmp_ranked);
+}
+
+/* Index of the ranked entry for model m (v sorted by id), or -1. */
+static long
+ranked_index(const struct ranked *v, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].m->id, id);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+enum db_status
+catalog_load_health(struct db *db, enum time_range range, long long uid,
+    struct ranked *v, size_t n)
+{
+	char secs[24], user[24];
+	const char *params[2];
+	enum db_status st;
+	PGresult *r;
+	int i;
+
+	snprintf(secs, sizeof(secs), "%lld", time_range_seconds(range));
+	snprintf(user, sizeof(user), "%lld", uid);
+	params[0] = range == TR_ALL ? NULL : secs;
+	params[1] = user;
+	r = db_exec(db, STMT_FEEDBACK_COUNTS, params, 2, &st);
+	if (r == NULL)
+		return st;
+	for (i = 0; i < PQntuples(r); i++) {
+		long k = ranked_index(v, n, PQgetvalue(r, i, 0));
+
+		if (k < 0)
+			continue;
+		v[k].h.success = db_get_ll(r, i, 1, 0);
+		v[k].h.rate_limited = db_get_ll(r, i, 2, 0);
+		v[k].h.unavailable = db_get_ll(r, i, 3, 0);
+		v[k].h.error = db_get_ll(r, i, 4, 0);
+	}
+	PQclear(r);
+	return DB_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * The model catalogue as a worker keeps it in memory: loaded from
+ * free_models, reloaded when the catalogue version in sync_meta moves,
+ * with each model's static JSON prebuilt.  Filters and sorts of
+ * SPEC.md §2 run on it.
+ */
+#ifndef FLR_CATALOG_H
+#define FLR_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "health.h"
+#include "params.h"
+
+struct model {
+	char *id;
+	char *name;
+	long long context_length;        /* -1: null */
+	long long max_completion_tokens; /* -1: null */
+	int64_t created_ms;    /* OpenRouter's created; -1: null */
+	int64_t first_seen_ms;
+	unsigned caps;         /* enum filter_bit this model satisfies */
+	int n_params;          /* supported parameters ("capable") */
+	int is_active;
+	/* {"id":…,…,"lastSeenAt":"…"  — the object without its end */
+	char *json;
+	size_t json_len;
+};
+
+struct catalog {
+	struct model *models; /* sorted by id (strcmp) */
+	size_t n;
+	long long version; /* -1: never loaded */
+};
+
+/* A model of one answer, with its health over the window. */
+struct ranked {
+	const struct model *m;
+	struct health_counts h;
+	long long error_rate_x100;
+	long long reports;
+};
+
+/* An empty catalogue that will load on first use. */
+void catalog_init(struct catalog *c);
+void catalog_free(struct catalog *c);
+
+/*
+ * Load the catalogue from the database when version differs from the
+ * one held (pass -1 to force).  Returns DB_OK (loaded or already
+ * current), DB_UNAVAILABLE or DB_ERROR; on failure the old copy stays.
+ */
+enum db_status catalog_refresh(struct catalog *c, struct db *db,
+    long long version) WUR;
+
+/* The model with this id, or NULL. */
+const struct model *catalog_find(const struct catalog *c, const char *id);
+
+/* 1 when m satisfies every filter bit in filters. */
+int catalog_match(const struct model *m, unsigned filters);
+
+/*
+ * Compute the capability bits of a model from its fields: modality,
+ * the JSON arrays of modalities and parameters, context length.
+ */
+unsigned catalog_caps(const char *modality, const char *input_json,
+    const char *output_json, const char *params_json,
+    long long context_length, int *n_params);
+
+/* Sort v[0..n) by key with the deterministic ties of §2. */
+void catalog_sort(struct ranked *v, size_t n, enum sort_key key);
+
+/*
+ * Read counts per model over the window (uid 0: everybody) into the
+ * ranked entries (sorted by model id) whose model has reports; the
+ * others stay zero.
+ */
+enum db_status catalog_load_health(struct db *db, enum time_range range,
+    long long uid, struct ranked *v, size_t n) WUR;
+
+/* Fill error_rate_x100 and reports from h. */
+void ranked_finish(struct ranked *r);
+
+#endif

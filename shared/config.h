@@ -1,0 +1,33 @@
+/*
+ * Configuration from the environment (systemd reads it from an
+ * EnvironmentFile), read once at start-up from one table of keys with
+ * type, default and bounds.  A bad value is reported by name.
+ */
+#ifndef FLR_CONFIG_H
+#define FLR_CONFIG_H
+
+#include "log.h"
+#include "util.h"
+
+struct config {
+	const char *database_url;
+	const char *database_read_url; /* NULL: use database_url */
+	const char *admin_secret;      /* NULL: admin routes disabled */
+	const char *openrouter_models_url;
+	const char *openrouter_api_key; /* NULL: no Authorization header */
+	long long stale_after;          /* seconds */
+	long long statement_timeout_ms;
+	enum log_level log_level;
+	long long feedback_retention_days;
+	long long request_log_retention_days;
+	long long availability_retention_days;
+};
+
+/*
+ * Fill *cfg from the environment.  On a missing or malformed setting,
+ * write "NAME: reason" into err (errsz bytes) and return -1; 0 on
+ * success.  Strings point into the environment: do not free them.
+ */
+int config_load(struct config *cfg, char *err, size_t errsz) WUR;
+
+#endif

@@ -1,0 +1,193 @@
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static void
+db_connect(struct db *db)
+{
+	char options[128];
+	const char *kw[6], *val[6];
+	int i = 0;
+
+	/*
+	 * The URL comes first and the keywords after it override it, so
+	 * timeouts and search_path are always ours.
+	 */
+	snprintf(options, sizeof(options),
+	    "-c statement_timeout=%lld -c search_path=public%s",
+	    db->statement_timeout_ms,
+	    db->synchronous_commit_off ? " -c synchronous_commit=off" : "");
+	kw[i] = "dbname", val[i++] = db->url;
+	kw[i] = "application_name", val[i++] = db->app_name;
+	kw[i] = "connect_timeout", val[i++] = "3";
+	kw[i] = "options", val[i++] = options;
+	kw[i] = "client_encoding", val[i++] = "UTF8";
+	kw[i] = NULL, val[i] = NULL;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = PQconnectdbParams(kw, val, 1);
+	db->prepared = 0;
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		log_warn("database connection failed: %s",
+		    PQerrorMessage(db->conn));
+}
+
+static int
+db_prepare_all(struct db *db)
+{
+	int i;
+
+	for (i = 0; i < STMT__MAX; i++) {
+		const struct stmt_def *d = &sql_stmts[i];
+		PGresult *r;
+		int ok;
+
+		if (d->name == NULL)
+			continue;
+		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			log_error("prepare %s: %s", d->name,
+			    PQresultErrorMessage(r));
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
+	db->prepared = 1;
+	return 0;
+}
+
+void
+db_init(struct db *db, const char *url, const char *app_name,
+    long long statement_timeout_ms, int synchronous_commit_off)
+{
+	memset(db, 0, sizeof(*db));
+	db->url = xstrdup(url);
+	db->app_name = app_name;
+	db->statement_timeout_ms = statement_timeout_ms;
+	db->synchronous_commit_off = synchronous_commit_off;
+	db_connect(db);
+}
+
+enum db_status
+db_ready(struct db *db)
+{
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		db_connect(db);
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			return DB_UNAVAILABLE;
+		log_info("database connection established");
+	}
+	/* Prepared statements belong to the session: redo them. */
+	if (!db->prepared && db_prepare_all(db) != 0) {
+		/* The server may have died between connect and prepare. */
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			return DB_UNAVAILABLE;
+		return DB_UNAVAILABLE;
+	}
+	return DB_OK;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	free(db->url);
+	memset(db, 0, sizeof(*db));
+}
+
+static enum db_status
+classify(struct db *db, PGresult *r, const char *what)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char msg[512];
+
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_error("%s: connection lost: %s", what,
+		    log_escape(PQerrorMessage(db->conn), 400, msg,
+			sizeof(msg)));
+		db->prepared = 0;
+		return DB_UNAVAILABLE;
+	}
+	if (state != NULL && strcmp(state, "23505") == 0)
+		return DB_CONFLICT;
+	log_error("%s: %s", what,
+	    log_escape(r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn),
+		400, msg, sizeof(msg)));
+	/* Class 08 (connection) and 57P (shutdown) mean: reconnect. */
+	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0)) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+		db->prepared = 0;
+		return DB_UNAVAILABLE;
+	}
+	return DB_ERROR;
+}
+
+PGresult *
+db_exec(struct db *db, enum stmt s, const char *const *params, int n,
+    enum db_status *st)
+{
+	PGresult *r;
+	ExecStatusType rs;
+
+	if (db_ready(db) != DB_OK) {
+		*st = DB_UNAVAILABLE;
+		return NULL;
+	}
+	r = PQexecPrepared(db->conn, sql_stmts[s].name, n, params, NULL, NULL,
+	    0);
+	rs = PQresultStatus(r);
+	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+		*st = DB_OK;
+		return r;
+	}
+	*st = classify(db, r, sql_stmts[s].name);
+	PQclear(r);
+	return NULL;
+}
+
+enum db_status
+db_command(struct db *db, const char *sql)
+{
+	PGresult *r;
+	enum db_status st = DB_OK;
+
+	if (db_ready(db) != DB_OK)
+		return DB_UNAVAILABLE;
+	r = PQexec(db->conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		st = classify(db, r, sql);
+	PQclear(r);
+	return st;
+}
+
+long long
+db_get_ll(const PGresult *r, int row, int col, long long def)
+{
+	if (PQgetisnull(r, row, col))
+		return def;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int
+db_get_bool(const PGresult *r, int row, int col, int def)
+{
+	if (PQgetisnull(r, row, col))
+		return def;
+	return PQgetvalue(r, row, col)[0] == 't';
+}
+
+const char *
+db_get_str(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	return PQgetvalue(r, row, col);
+}

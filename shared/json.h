@@ -1,0 +1,61 @@
+/*
+ * JSON out and in.  Output is written straight into a struct buf by a
+ * small writer that prints numbers in their shortest round-trip form
+ * (json-c prints 0.1 as 0.10000000000000001).  Input goes through
+ * json-c with a depth limit, and typed getters that never coerce.
+ */
+#ifndef FLR_JSON_H
+#define FLR_JSON_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "util.h"
+
+#define JW_MAX_DEPTH 32
+
+struct jw {
+	struct buf *b;
+	int depth;
+	int count[JW_MAX_DEPTH]; /* values written at each depth */
+	int after_key;
+};
+
+/* Start writing into b (which the caller owns). */
+void jw_init(struct jw *w, struct buf *b);
+
+void jw_obj_begin(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr_begin(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *key);
+void jw_str(struct jw *w, const char *s); /* NULL writes null */
+void jw_strn(struct jw *w, const char *s, size_t n);
+void jw_int(struct jw *w, long long v);
+void jw_num(struct jw *w, double v);
+void jw_bool(struct jw *w, int v);
+void jw_null(struct jw *w);
+/* Write ms since the epoch as an ISO 8601 string; < 0 writes null. */
+void jw_time(struct jw *w, int64_t ms);
+/*
+ * Write the start of an object that is already encoded up to (not
+ * including) its closing brace, with at least one member, and go on
+ * inside it: the next jw_key() adds a member, jw_obj_end() closes it.
+ */
+void jw_obj_continue(struct jw *w, const char *json, size_t n);
+/* Write already-encoded JSON text as one value. */
+void jw_raw(struct jw *w, const char *json, size_t n);
+
+/* Append s to b as a JSON string literal, quotes included. */
+void json_escape(struct buf *b, const char *s, size_t n);
+
+/*
+ * Parse text (len bytes) as JSON with nesting at most max_depth.
+ * Returns the object (caller json_object_put()s it) or NULL with a
+ * short reason in err.
+ */
+struct json_object *json_parse(const char *text, size_t len, int max_depth,
+    char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * Every SQL statement the programs run, in one enum-indexed table.
+ * Each is prepared once per connection (and again after a reconnect)
+ * and run with $n parameters; no SQL text is assembled at run time.
+ */
+#ifndef FLR_SQL_H
+#define FLR_SQL_H
+
+enum stmt {
+	STMT_PING,
+	STMT_AUTH_COUNTED,
+	STMT_AUTH_KEY,
+	STMT_CATALOG_LOAD,
+	STMT_FEEDBACK_COUNTS,
+	STMT_REQUEST_LOG,
+	/* sync statements */
+	STMT__MAX
+};
+
+struct stmt_def {
+	const char *name; /* the prepared statement's name */
+	const char *sql;
+	int nparams;
+};
+
+extern const struct stmt_def sql_stmts[STMT__MAX];
+
+#endif
