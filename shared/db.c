@@ -1,10 +1,22 @@
 #include "db.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+
+/* Server notices (a FATAL before a shutdown, say) go to our log. */
+static void
+db_notice(void *arg, const char *message)
+{
+	char esc[512];
+
+	(void)arg;
+	log_warn("database: %s", log_escape(message, strlen(message), esc,
+	    sizeof(esc)));
+}
 
 static void
 db_connect(struct db *db)
@@ -31,6 +43,7 @@ db_connect(struct db *db)
 		PQfinish(db->conn);
 	db->conn = PQconnectdbParams(kw, val, 1);
 	db->prepared = 0;
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK)
 		log_warn("database connection failed: %s",
 		    PQerrorMessage(db->conn));
@@ -73,22 +86,48 @@ db_init(struct db *db, const char *url, const char *app_name,
 	db_connect(db);
 }
 
+/*
+ * 1 when the connection is known to be dead.  A server that restarted
+ * has closed our socket; reading what is pending (without blocking)
+ * tells us so before a statement is sent into the void, so a request
+ * after a quiet restart is served rather than failed.
+ */
+static int
+db_dead(struct db *db)
+{
+	struct pollfd pfd;
+	PGnotify *n;
+	int i;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return 1;
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	/*
+	 * Idle, the server sends nothing but notifications, or its last
+	 * words and then EOF; a few reads reach the EOF if it is there.
+	 */
+	for (i = 0; i < 4 && poll(&pfd, 1, 0) > 0; i++) {
+		if (PQconsumeInput(db->conn) == 0)
+			return 1;
+		while ((n = PQnotifies(db->conn)) != NULL)
+			PQfreemem(n);
+	}
+	return PQstatus(db->conn) != CONNECTION_OK;
+}
+
 enum db_status
 db_ready(struct db *db)
 {
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+	if (db_dead(db)) {
 		db_connect(db);
 		if (PQstatus(db->conn) != CONNECTION_OK)
 			return DB_UNAVAILABLE;
 		log_info("database connection established");
 	}
 	/* Prepared statements belong to the session: redo them. */
-	if (!db->prepared && db_prepare_all(db) != 0) {
-		/* The server may have died between connect and prepare. */
-		if (PQstatus(db->conn) != CONNECTION_OK)
-			return DB_UNAVAILABLE;
+	if (!db->prepared && db_prepare_all(db) != 0)
 		return DB_UNAVAILABLE;
-	}
 	return DB_OK;
 }
 

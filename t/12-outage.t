@@ -46,6 +46,18 @@ for my $i (1 .. 6) {
 	is(scalar @{ (json_of($r) // {})->{ids} // [] }, 3, "database back: 3 ids ($i)");
 }
 is($s->request('GET', '/api/readyz')->{status}, 200, 'readyz: 200 again');
+
+# A restart between two requests: the next request is served at once,
+# on a new connection, without a 503 first.
+for (1 .. 4) {
+	$s->request('GET', '/api/v1/models/ids?topN=1', \%auth);
+}
+$pg->stop;
+$pg->start;
+for my $i (1 .. 4) {
+	is($s->request('GET', '/api/v1/models/ids?topN=1', \%auth)->{status}, 200,
+	    "after a quiet restart: 200 at once ($i)");
+}
 unlike($s->api_log, qr/AddressSanitizer|runtime error/,
     'no sanitizer reports in the worker log');
 
