@@ -1,0 +1,425 @@
+package FLR::Stack;
+
+# The whole service on loopback, for end-to-end tests and `make run`:
+# a private PostgreSQL (FLR::Pg), flr-api workers under spawn-fcgi and
+# multiwatch, and nginx in front, configured from nginx/local.conf.in.
+#
+#   my $s = FLR::Stack->new(workers => 2, env => { ADMIN_SECRET => $x });
+#   my $key = $s->create_key(email => 'a@example.com');
+#   my ($res, $json) = $s->get_json('/api/v1/models/ids',
+#       { Authorization => "Bearer $key" });
+#
+# Every process is started in its own process group and stopped by that
+# group, so a stop takes down exactly what was started (nginx workers,
+# multiwatch children) and nothing else.
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use Digest::SHA qw(sha256);
+use Errno qw(ESRCH);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+use POSIX qw(WNOHANG);
+use Scalar::Util qw(weaken refaddr);
+use Time::HiRes qw(sleep time);
+
+use FLR::Pg;
+use FLR::Nginx;
+
+my %LIVE;
+
+# FLR::Stack->new(%options) -> started stack (dies with the relevant log
+# when a part does not come up)
+#
+#   workers      number of flr-api processes (2)
+#   env          extra environment for the workers (undef value: unset)
+#   pg           an FLR::Pg to use (left running at the end)
+#   database_url use this database instead (no FLR::Pg; the caller has
+#                applied the migrations)
+#   port         nginx's port on 127.0.0.1 (a free one)
+#   dir          run directory: socket, logs, nginx files (a temp dir,
+#                removed at the end); keep => 1 leaves it in place
+sub new {
+	my ($class, %o) = @_;
+	my $build = $ENV{FLR_BUILD} // 'build';
+	$build = "$FLR::Pg::REPO/$build" if $build !~ m{^/};
+	my $self = bless {
+		owner => $$,
+		workers => $o{workers} // 2,
+		env => { %{$o{env} // {}} },
+		build => $build,
+		api => "$build/flr-api",
+		sync => "$build/flr-sync",
+		keep => $o{keep} ? 1 : 0,
+		want_port => $o{port},
+		http => HTTP::Tiny->new(timeout => 15, agent => 'flr-tests/1'),
+	}, $class;
+	croak "FLR::Stack: $self->{api} is not built (make $self->{api})"
+	    if !-x $self->{api};
+
+	$self->make_dir($o{dir});
+	$LIVE{refaddr $self} = $self;
+	weaken $LIVE{refaddr $self};
+	FLR::Pg::install_signal_handlers();
+
+	if ($o{pg}) {
+		$self->{pg} = $o{pg};
+	} elsif (defined $o{database_url}) {
+		$self->{database_url} = $o{database_url};
+	} else {
+		$self->{pg} = FLR::Pg->new(dir => "$self->{dir}/pg");
+		$self->{own_pg} = 1;
+	}
+	$self->start_workers;
+	$self->start_nginx;
+	return $self;
+}
+
+# The run directory must be searchable by nobody when root starts nginx
+# (its workers open the socket and temp files there), hence 0755.
+sub make_dir {
+	my ($self, $dir) = @_;
+	if (defined $dir) {
+		make_path($dir);
+		$self->{dir} = abs_path($dir);
+	} else {
+		$self->{dir} = tempdir('flr-stack-XXXXXXXX', TMPDIR => 1,
+		    CLEANUP => 0);
+		$self->{remove_dir} = !$self->{keep};
+	}
+	chmod 0755, $self->{dir} or croak "chmod $self->{dir}: $!";
+	$self->{socket} = "$self->{dir}/api.sock";
+	croak "FLR::Stack: socket path too long for a Unix socket: "
+	    . $self->{socket} if length $self->{socket} > 100;
+}
+
+sub dir { $_[0]{dir} }
+sub pg { $_[0]{pg} }
+sub port { $_[0]{port} }
+sub socket_path { $_[0]{socket} }
+sub api_log_path { "$_[0]{dir}/api.log" }
+sub api_log { FLR::Pg::slurp("$_[0]{dir}/api.log") }
+sub nginx_error_log { FLR::Pg::slurp("$_[0]{dir}/nginx-error.log") }
+sub database_url { $_[0]{pg} ? $_[0]{pg}->url : $_[0]{database_url} }
+sub base_url { "http://127.0.0.1:$_[0]{port}" }
+sub url { $_[0]->base_url . $_[1] }
+
+# Process ids of what is running now: { api => pid of spawn-fcgi (which
+# became multiwatch; the leader of the workers' group), nginx => master }.
+sub pids {
+	my ($self) = @_;
+	return { map { defined $self->{"${_}_pid"} ? ($_ => $self->{"${_}_pid"}) : () }
+	    qw(api nginx) };
+}
+
+# Parts that have exited on their own since they were started: a list of
+# 'api' and 'nginx' (empty while all is well).
+sub dead {
+	my ($self) = @_;
+	return grep { $self->{"${_}_pid"} && !alive($self->{"${_}_pid"}) }
+	    qw(api nginx);
+}
+
+# fork + exec in a new process group, stdout and stderr appended to $log.
+sub spawn {
+	my ($self, $argv, $env, $log) = @_;
+	my $pid = fork // croak "fork: $!";
+	return $pid if $pid;
+	eval {
+		POSIX::setpgid(0, 0) or die "setpgid: $!\n";
+		open STDIN, '<', '/dev/null' or die "stdin: $!\n";
+		open STDOUT, '>>', $log or die "open $log: $!\n";
+		open STDERR, '>&', \*STDOUT or die "dup: $!\n";
+		chdir $self->{dir} or die "chdir: $!\n";
+		%ENV = %$env;
+		exec { $argv->[0] } @$argv or die "cannot run $argv->[0]: $!\n";
+	};
+	print STDERR $@;
+	POSIX::_exit(127);
+}
+
+# Stops a process group we started: TERM, a grace period, then KILL, and
+# waits until no member is left (nginx and multiwatch children included).
+sub stop_group {
+	my ($self, $pid, $grace) = @_;
+	return if !$pid;
+	kill 'TERM', -$pid;
+	my $deadline = time + ($grace // 5);
+	my $reaped;
+	while (time < $deadline) {
+		$reaped ||= waitpid($pid, WNOHANG) != 0;
+		last if $reaped && !kill(0, -$pid);
+		sleep 0.02;
+	}
+	kill 'KILL', -$pid;
+	waitpid($pid, 0) if !$reaped;
+	# Orphaned members are reaped by init; wait until they are gone.
+	$deadline = time + 5;
+	sleep 0.02 while kill(0, -$pid) && time < $deadline;
+}
+
+sub alive {
+	my ($pid) = @_;
+	return $pid && waitpid($pid, WNOHANG) == 0;
+}
+
+sub log_tail {
+	my ($path, $n) = @_;
+	my @l = split /\n/, FLR::Pg::slurp($path);
+	splice @l, 0, @l - ($n // 30) if @l > ($n // 30);
+	return join "\n", @l;
+}
+
+# $s->set_env(NAME => value, ...): changes the workers' environment from
+# the next start_workers on (undef unsets a variable).
+sub set_env {
+	my ($self, %set) = @_;
+	@{$self->{env}}{keys %set} = values %set;
+}
+
+sub worker_env {
+	my ($self) = @_;
+	return FLR::Pg::clean_env(DATABASE_URL => $self->database_url,
+	    FLR_LOG_LEVEL => 'info', %{$self->{env}});
+}
+
+# Starts spawn-fcgi -> multiwatch -> flr-api x N on the Unix socket.
+# spawn-fcgi listens before it execs multiwatch, so once the socket exists
+# a request waits in the backlog until a worker accepts it.
+sub start_workers {
+	my ($self) = @_;
+	return if $self->{api_pid};
+	my $sock = $self->{socket};
+	unlink $sock if -S $sock;
+	my $spawn = FLR::Pg::find_bin('spawn-fcgi')
+	    // croak 'spawn-fcgi not found (apt-get install spawn-fcgi)';
+	my $mw = FLR::Pg::find_bin('multiwatch')
+	    // croak 'multiwatch not found (apt-get install multiwatch)';
+	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, '-M', '0666', '--',
+	    $mw, '-f', $self->{workers}, '--', $self->{api} ],
+	    $self->worker_env, $self->api_log_path);
+	my $deadline = time + 10;
+	until (-S $sock) {
+		if (!alive($pid) || time > $deadline) {
+			$self->stop_group($pid, 1);
+			croak "FLR::Stack: the workers did not start; api.log:\n"
+			    . log_tail($self->api_log_path);
+		}
+		sleep 0.02;
+	}
+	$self->{api_pid} = $pid;
+}
+
+sub stop_workers {
+	my ($self) = @_;
+	$self->stop_group(delete $self->{api_pid});
+	unlink $self->{socket};
+}
+
+sub start_nginx {
+	my ($self) = @_;
+	return if $self->{nginx_pid};
+	my $fixed = defined $self->{want_port};
+	my $err_log = "$self->{dir}/nginx-error.log";
+	# Otherwise wait_port could take another server on that port for
+	# our nginx.
+	if ($fixed) {
+		my $probe = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+		    LocalPort => $self->{want_port}, Proto => 'tcp',
+		    Listen => 1, ReuseAddr => 1)
+		    or croak "FLR::Stack: 127.0.0.1:$self->{want_port} is "
+		    . "already in use";
+		close $probe;
+	}
+	for my $try (1 .. 3) {
+		my $port = $self->{port} = $self->{want_port}
+		    // FLR::Pg::free_port();
+		my $conf = FLR::Nginx::write_config(rundir => $self->{dir},
+		    listen => "127.0.0.1:$port", socket => $self->{socket});
+		my $mark = -s $err_log // 0;
+		my $pid = $self->spawn([ FLR::Nginx::bin(), '-p', "$self->{dir}/",
+		    '-c', $conf, '-e', $err_log ], FLR::Pg::clean_env(), $err_log);
+		if (wait_port($port, $pid)) {
+			$self->{nginx_pid} = $pid;
+			return;
+		}
+		$self->stop_group($pid, 1);
+		my $why = substr(FLR::Pg::slurp($err_log), $mark);
+		next if !$fixed && $try < 3 && $why =~ /in use/;
+		croak "FLR::Stack: nginx did not start on 127.0.0.1:$port:\n$why";
+	}
+}
+
+# True once something accepts on 127.0.0.1:$port, false if $pid died or
+# 10 s passed.
+sub wait_port {
+	my ($port, $pid) = @_;
+	my $deadline = time + 10;
+	while (time < $deadline) {
+		return 0 if !alive($pid);
+		my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $port, Proto => 'tcp', Timeout => 1);
+		if ($c) { close $c; return 1 }
+		sleep 0.05;
+	}
+	return 0;
+}
+
+sub stop_nginx {
+	my ($self) = @_;
+	$self->stop_group(delete $self->{nginx_pid});
+}
+
+# $s->request($method, $path, { headers => {...}, content => $body })
+#   -> HTTP::Tiny response hash (status 599 when no answer at all)
+sub request {
+	my ($self, $method, $path, $opt) = @_;
+	return $self->{http}->request($method, $self->url($path), $opt // {});
+}
+
+# $s->get_json($path, \%headers) -> ($response, $decoded_or_undef)
+sub get_json {
+	my ($self, $path, $headers) = @_;
+	my $res = $self->request('GET', $path, { headers => $headers // {} });
+	return ($res, decode_body($res));
+}
+
+# $s->json_request($method, $path, $data, \%headers)
+#   -> ($response, $decoded_or_undef); $data (a reference) is sent as a
+#   JSON body with Content-Type application/json; a plain string is sent
+#   as it is (for malformed-body tests).
+sub json_request {
+	my ($self, $method, $path, $data, $headers) = @_;
+	my %h = ('Content-Type' => 'application/json', %{$headers // {}});
+	my $body = ref $data ? JSON::PP->new->canonical->encode($data) : $data;
+	my $res = $self->request($method, $path,
+	    { headers => \%h, defined $body ? (content => $body) : () });
+	return ($res, decode_body($res));
+}
+
+sub decode_body {
+	my ($res) = @_;
+	return undef if !defined $res->{content} || $res->{content} eq '';
+	return eval { JSON::PP->new->utf8->decode($res->{content}) };
+}
+
+sub base64url {
+	my ($bytes) = @_;
+	(my $s = encode_base64($bytes, '')) =~ tr{+/}{-_};
+	$s =~ s/=+$//;
+	return $s;
+}
+
+# The way the service makes keys (SPEC §1): "fma_" and 43 base64url
+# characters of 32 random bytes; only base64url(SHA-256(key)) is stored.
+sub new_key {
+	open my $fh, '<:raw', '/dev/urandom' or croak "/dev/urandom: $!";
+	read($fh, my $bytes, 32) == 32 or croak "/dev/urandom: short read";
+	my $key = 'fma_' . base64url($bytes);
+	return ($key, base64url(sha256($key)));
+}
+
+# $s->create_key_full(email => ..., rate_limit_max => 200,
+#     window_seconds => 86400, enabled => 1, expires_at => undef,
+#     name => 'test')
+#   -> { key => plaintext, id => api_keys.id, user_id => users.id,
+#        start => first 8 characters, hash => stored hash }
+# The user is created, or has its quota settings updated.  expires_at is
+# a timestamptz literal ('2020-01-01 00:00Z', 'yesterday', ...).
+sub create_key_full {
+	my ($self, %o) = @_;
+	my ($key, $hash) = new_key();
+	my %v = (
+		email => $o{email} // 'test@example.com',
+		max => $o{rate_limit_max} // 200,
+		win => $o{window_seconds} // 86400,
+		name => $o{name} // 'test',
+		start => substr($key, 0, 8),
+		hash => $hash,
+		enabled => ($o{enabled} // 1) ? 'true' : 'false',
+	);
+	# Values only ever travel as psql variables; the SQL text is fixed
+	# but for choosing NULL when there is no expiry.
+	my $exp = 'NULL';
+	if (defined $o{expires_at}) {
+		$v{expires} = $o{expires_at};
+		$exp = q{:'expires'::timestamptz};
+	}
+	my $row = $self->psql(<<"SQL", \%v);
+INSERT INTO users (email, rate_limit_max, rate_limit_window_seconds)
+VALUES (:'email', :'max'::integer, :'win'::integer)
+ON CONFLICT (email) DO UPDATE
+SET rate_limit_max = EXCLUDED.rate_limit_max,
+    rate_limit_window_seconds = EXCLUDED.rate_limit_window_seconds;
+INSERT INTO api_keys (user_id, name, key_start, key_hash, enabled, expires_at)
+SELECT id, :'name', :'start', :'hash', :'enabled'::boolean, $exp
+FROM users WHERE email = :'email'
+RETURNING id, user_id;
+SQL
+	my ($id, $uid) = split /\|/, $row;
+	return { key => $key, id => $id, user_id => $uid,
+	    start => $v{start}, hash => $hash };
+}
+
+# $s->create_key(%same) -> the plaintext key
+sub create_key {
+	my ($self, %o) = @_;
+	return $self->create_key_full(%o)->{key};
+}
+
+# SQL against the stack's database; see FLR::Pg::psql.
+sub psql {
+	my ($self, $sql, @bind) = @_;
+	return FLR::Pg::psql_url($self->database_url, $sql, @bind);
+}
+
+# $s->run_sync(url => $models_url, env => {...}, timeout => 180)
+#   -> ($exit_code, $stdout, $stderr); 127 when flr-sync is not built
+sub run_sync {
+	my ($self, %o) = @_;
+	return (127, '', "flr-sync is not built: $self->{sync}\n")
+	    if !-x $self->{sync};
+	my $env = FLR::Pg::clean_env(DATABASE_URL => $self->database_url,
+	    FLR_LOG_LEVEL => 'info',
+	    defined $o{url} ? (OPENROUTER_MODELS_URL => $o{url}) : (),
+	    %{$o{env} // {}});
+	return FLR::Pg::run([ $self->{sync} ], env => $env,
+	    timeout => $o{timeout} // 180, cwd => $self->{dir});
+}
+
+# Stops nginx, then the workers, then (if this stack made it) PostgreSQL.
+sub stop {
+	my ($self) = @_;
+	$self->stop_nginx;
+	$self->stop_workers;
+	$self->{pg}->cleanup if $self->{own_pg} && $self->{pg};
+}
+
+# Once, and only in the process that started the stack (a forked test
+# child exiting must leave it alone).
+sub cleanup {
+	my ($self) = @_;
+	return if $self->{owner} != $$ || $self->{cleaned}++;
+	local ($?, $!, $@);
+	delete $LIVE{refaddr $self};
+	eval { $self->stop };
+	remove_tree($self->{dir}) if $self->{remove_dir};
+}
+
+sub DESTROY { $_[0]->cleanup }
+
+# Runs before FLR::Pg's END (END blocks run in reverse order of
+# compilation), so nginx and the workers stop before their database.
+END {
+	local $?;
+	$_->cleanup for grep { defined } values %LIVE;
+}
+
+1;
