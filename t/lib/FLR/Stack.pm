@@ -217,10 +217,19 @@ sub start_workers {
 	$self->{api_pid} = $pid;
 }
 
+# Workers built with sanitizers report at exit (leaks) or when they
+# trip; a report anywhere in the log fails the test file that ran them.
+our $SANITIZER_REPORTS = 0;
+
 sub stop_workers {
 	my ($self) = @_;
 	$self->stop_group(delete $self->{api_pid});
 	unlink $self->{socket};
+	my $log = eval { $self->api_log } // '';
+	if ($log =~ /(ERROR: (?:Address|Leak)Sanitizer|runtime error:)/) {
+		$SANITIZER_REPORTS++;
+		print STDERR "# sanitizer report in the worker log:\n$log";
+	}
 }
 
 sub start_nginx {
@@ -418,8 +427,9 @@ sub DESTROY { $_[0]->cleanup }
 # Runs before FLR::Pg's END (END blocks run in reverse order of
 # compilation), so nginx and the workers stop before their database.
 END {
-	local $?;
+	my $status = $?;
 	$_->cleanup for grep { defined } values %LIVE;
+	$? = $status || ($SANITIZER_REPORTS ? 1 : 0);
 }
 
 1;
