@@ -63,5 +63,8 @@ route_handler route_livez;
 route_handler route_readyz;
 route_handler route_models_ids;
 route_handler route_models_full;
+route_handler route_feedback;
+route_handler route_health;
+route_handler route_availability;
 
 #endif

@@ -152,3 +152,29 @@ response_send(const struct request *req, const struct response *res)
 		FCGX_PutStr(res->body.data, (int)res->body.len,
 		    req->fcgx->out);
 }
+
+struct json_object *
+request_json(const struct request *req, struct response *res)
+{
+	struct json_object *obj;
+	char err[128];
+
+	if (req->body_len == 0) {
+		response_problem(res, 400, "invalid_json", NULL,
+		    "the request body must be a JSON object");
+		return NULL;
+	}
+	obj = json_parse(req->body, req->body_len, 16, err, sizeof(err));
+	if (obj == NULL) {
+		response_problem(res, 400, "invalid_json", NULL,
+		    "the request body is not valid JSON: %s", err);
+		return NULL;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		response_problem(res, 400, "invalid_json", NULL,
+		    "the request body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}

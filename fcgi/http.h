@@ -7,6 +7,7 @@
 #define FLR_HTTP_H
 
 #include <fcgiapp.h>
+#include <json-c/json.h>
 
 #include "auth.h"
 #include "util.h"
@@ -59,6 +60,14 @@ void response_unavailable(struct response *res);
 
 /* Send res on req's stream: status line, headers, body. */
 void response_send(const struct request *req, const struct response *res);
+
+/*
+ * Parse the request body as a JSON object (nesting at most 16 deep).
+ * Returns it (caller json_object_put()s it), or NULL with 400
+ * invalid_json written to res.
+ */
+struct json_object *request_json(const struct request *req,
+    struct response *res);
 
 /* The reason phrase of an HTTP status we use ("Bad Request"). */
 const char *http_status_title(int status);

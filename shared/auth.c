@@ -49,7 +49,9 @@ auth_key_wellformed(const char *token)
 		if (!is_b64url(token[i]))
 			return 0;
 	/* Trailing spaces were allowed by the header parser. */
-	return token[i] == '\0' || token[i] == ' ';
+	for (; token[i] == ' '; i++)
+		;
+	return token[i] == '\0';
 }
 
 void

@@ -177,7 +177,8 @@ model_cmp_id(const void *a, const void *b)
 }
 
 enum db_status
-catalog_refresh(struct catalog *c, struct db *db, long long version)
+catalog_refresh(struct catalog *c, struct db *db, long long version,
+    int64_t last_sync_ms)
 {
 	enum db_status st;
 	struct model *v;
@@ -185,7 +186,8 @@ catalog_refresh(struct catalog *c, struct db *db, long long version)
 	size_t n = 0;
 	int i, rows;
 
-	if (version >= 0 && version == c->version)
+	if (version >= 0 && version == c->version &&
+	    last_sync_ms == c->last_sync_ms)
 		return DB_OK;
 	r = db_exec(db, STMT_CATALOG_LOAD, NULL, 0, &st);
 	if (r == NULL)
@@ -201,6 +203,7 @@ catalog_refresh(struct catalog *c, struct db *db, long long version)
 	c->models = v;
 	c->n = n;
 	c->version = rows > 0 ? db_get_ll(r, 0, C_VERSION, 0) : 0;
+	c->last_sync_ms = rows > 0 ? db_get_ll(r, 0, C_LAST_SYNC, -1) : -1;
 	PQclear(r);
 	log_info("catalogue loaded: %zu models, version %lld", n, c->version);
 	return DB_OK;
@@ -295,6 +298,8 @@ cmp_ranked(const void *pa, const void *pb)
 void
 catalog_sort(struct ranked *v, size_t n, enum sort_key key)
 {
+	if (n < 2)
+		return;
 	/* Workers are single-threaded; qsort has no context argument. */
 	sort_by = key;
 	qsort(v, n, sizeof(*v), cmp_ranked);

@@ -33,6 +33,7 @@ struct catalog {
 	struct model *models; /* sorted by id (strcmp) */
 	size_t n;
 	long long version; /* -1: never loaded */
+	int64_t last_sync_ms;
 };
 
 /* A model of one answer, with its health over the window. */
@@ -48,12 +49,13 @@ void catalog_init(struct catalog *c);
 void catalog_free(struct catalog *c);
 
 /*
- * Load the catalogue from the database when version differs from the
+ * Load the catalogue from the database when version or the time of the
+ * last sync (which moves every model's lastSeenAt) differs from the
  * one held (pass -1 to force).  Returns DB_OK (loaded or already
  * current), DB_UNAVAILABLE or DB_ERROR; on failure the old copy stays.
  */
 enum db_status catalog_refresh(struct catalog *c, struct db *db,
-    long long version) WUR;
+    long long version, int64_t last_sync_ms) WUR;
 
 /* The model with this id, or NULL. */
 const struct model *catalog_find(const struct catalog *c, const char *id);

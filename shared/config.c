@@ -45,6 +45,15 @@ static const struct config_key keys[] = {
 	    OFF(request_log_retention_days), 0, "30", 1, 36500 },
 	{ "FLR_AVAILABILITY_RETENTION_DAYS", CONF_INT,
 	    OFF(availability_retention_days), 0, "90", 1, 36500 },
+	{ "FLR_SYNC_CONNECT_TIMEOUT_S", CONF_INT,
+	    OFF(sync_connect_timeout_s), 0, "10", 1, 300 },
+	{ "FLR_SYNC_TIMEOUT_S", CONF_INT, OFF(sync_timeout_s), 0, "30", 1,
+	    3600 },
+	{ "FLR_SYNC_RETRY_DELAY_MS", CONF_INT, OFF(sync_retry_delay_ms), 0,
+	    "1000", 0, 60000 },
+	/* 32 MiB by default; the catalogue is about 1 MiB today. */
+	{ "FLR_SYNC_MAX_BYTES", CONF_INT, OFF(sync_max_bytes), 0, "33554432",
+	    1024, 268435456 },
 };
 
 static int

@@ -21,6 +21,11 @@ struct config {
 	long long feedback_retention_days;
 	long long request_log_retention_days;
 	long long availability_retention_days;
+	/* OpenRouter fetch limits (SPEC 7); tests shorten them. */
+	long long sync_connect_timeout_s;
+	long long sync_timeout_s;      /* whole transfer, per try */
+	long long sync_retry_delay_ms; /* before try 2; doubles after */
+	long long sync_max_bytes;      /* response body cap */
 };
 
 /*

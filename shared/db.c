@@ -44,9 +44,13 @@ db_connect(struct db *db)
 	db->conn = PQconnectdbParams(kw, val, 1);
 	db->prepared = 0;
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
-	if (PQstatus(db->conn) != CONNECTION_OK)
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		char esc[512];
+
 		log_warn("database connection failed: %s",
-		    PQerrorMessage(db->conn));
+		    log_escape(PQerrorMessage(db->conn), 400, esc,
+			sizeof(esc)));
+	}
 }
 
 static int

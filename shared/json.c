@@ -1,6 +1,8 @@
 #include "json.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -184,15 +186,263 @@ json_escape(struct buf *b, const char *s, size_t n)
 	buf_putc(b, '"');
 }
 
-static int
-only_space(const char *s, size_t n)
-{
-	size_t i;
+/*
+ * A strict RFC 8259 syntax check that runs before json-c, which (even
+ * in strict mode) takes NaN, Infinity, leading zeros, single quotes
+ * and raw control bytes in strings.  Recursion is bounded by depth.
+ */
+struct jv {
+	const unsigned char *p, *end;
+	int depth, max_depth;
+	const char *err;
+};
 
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+static int jv_value(struct jv *v);
+static int jv_number_syntax(struct jv *v);
+
+static void
+jv_ws(struct jv *v)
+{
+	while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' ||
+	    *v->p == '\n' || *v->p == '\r'))
+		v->p++;
+}
+
+static int
+jv_fail(struct jv *v, const char *why)
+{
+	if (v->err == NULL)
+		v->err = why;
+	return -1;
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+static size_t
+utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
-	return 1;
+	return n;
+}
+
+static int
+jv_string(struct jv *v)
+{
+	int i;
+
+	for (v->p++; v->p < v->end; v->p++) {
+		unsigned char c = *v->p;
+
+		if (c == '"') {
+			v->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return jv_fail(v, "control character in a string");
+		if (c >= 0x80) {
+			size_t n = utf8_seq(v->p, v->end);
+
+			if (n == 0)
+				return jv_fail(v, "invalid UTF-8 in a string");
+			v->p += n - 1;
+			continue;
+		}
+		if (c != '\\')
+			continue;
+		if (++v->p >= v->end)
+			break;
+		if (strchr("\"\\/bfnrt", *v->p) != NULL && *v->p != '\0')
+			continue;
+		if (*v->p != 'u')
+			return jv_fail(v, "bad escape in a string");
+		for (i = 1; i <= 4; i++)
+			if (v->p + i >= v->end || !is_hex(v->p[i]))
+				return jv_fail(v, "bad \\u escape in a string");
+		v->p += 4;
+	}
+	return jv_fail(v, "unterminated string");
+}
+
+static int
+jv_digits(struct jv *v)
+{
+	const unsigned char *start = v->p;
+
+	while (v->p < v->end && *v->p >= '0' && *v->p <= '9')
+		v->p++;
+	return v->p > start ? 0 : jv_fail(v, "malformed number");
+}
+
+static int
+jv_number(struct jv *v)
+{
+	const unsigned char *start = v->p;
+	char tmp[64];
+	size_t n;
+
+	if (jv_number_syntax(v) != 0)
+		return -1;
+	/* A number json-c would turn into infinity is not a number. */
+	n = (size_t)(v->p - start);
+	if (n >= sizeof(tmp))
+		return jv_fail(v, "number too long");
+	memcpy(tmp, start, n);
+	tmp[n] = '\0';
+	if (!isfinite(strtod(tmp, NULL)))
+		return jv_fail(v, "number out of range");
+	return 0;
+}
+
+static int
+jv_number_syntax(struct jv *v)
+{
+	if (*v->p == '-')
+		v->p++;
+	if (v->p < v->end && *v->p == '0')
+		v->p++;
+	else if (jv_digits(v) != 0)
+		return -1;
+	if (v->p < v->end && *v->p == '.') {
+		v->p++;
+		if (jv_digits(v) != 0)
+			return -1;
+	}
+	if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+		v->p++;
+		if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+			v->p++;
+		if (jv_digits(v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+jv_literal(struct jv *v, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(v->end - v->p) < n || memcmp(v->p, word, n) != 0)
+		return jv_fail(v, "unexpected character");
+	v->p += n;
+	return 0;
+}
+
+/* The members of an object or elements of an array, after the '{'. */
+static int
+jv_container(struct jv *v, unsigned char close)
+{
+	if (++v->depth > v->max_depth)
+		return jv_fail(v, "nesting too deep");
+	v->p++;
+	jv_ws(v);
+	if (v->p < v->end && *v->p == close) {
+		v->p++;
+		v->depth--;
+		return 0;
+	}
+	for (;;) {
+		jv_ws(v);
+		if (close == '}') {
+			if (v->p >= v->end || *v->p != '"')
+				return jv_fail(v, "expected a member name");
+			if (jv_string(v) != 0)
+				return -1;
+			jv_ws(v);
+			if (v->p >= v->end || *v->p++ != ':')
+				return jv_fail(v, "expected ':'");
+		}
+		if (jv_value(v) != 0)
+			return -1;
+		jv_ws(v);
+		if (v->p < v->end && *v->p == ',') {
+			v->p++;
+			continue;
+		}
+		if (v->p < v->end && *v->p == close) {
+			v->p++;
+			v->depth--;
+			return 0;
+		}
+		return jv_fail(v, v->p >= v->end ? "unexpected end of JSON"
+						 : "expected ',' or a close");
+	}
+}
+
+static int
+jv_value(struct jv *v)
+{
+	jv_ws(v);
+	if (v->p >= v->end)
+		return jv_fail(v, "unexpected end of JSON");
+	switch (*v->p) {
+	case '{':
+		return jv_container(v, '}');
+	case '[':
+		return jv_container(v, ']');
+	case '"':
+		return jv_string(v);
+	case 't':
+		return jv_literal(v, "true");
+	case 'f':
+		return jv_literal(v, "false");
+	case 'n':
+		return jv_literal(v, "null");
+	default:
+		if (*v->p == '-' || (*v->p >= '0' && *v->p <= '9'))
+			return jv_number(v);
+		return jv_fail(v, "unexpected character");
+	}
+}
+
+int
+json_validate(const char *text, size_t len, int max_depth, char *err,
+    size_t errsz)
+{
+	struct jv v = { (const unsigned char *)text,
+		(const unsigned char *)text + len, 0, max_depth, NULL };
+
+	if (jv_value(&v) == 0) {
+		jv_ws(&v);
+		if (v.p == v.end)
+			return 0;
+		jv_fail(&v, "unexpected data after the JSON value");
+	}
+	snprintf(err, errsz, "%s at byte %zu", v.err,
+	    (size_t)(v.p - (const unsigned char *)text));
+	return -1;
 }
 
 struct json_object *
@@ -207,22 +457,24 @@ json_parse(const char *text, size_t len, int max_depth, char *err,
 		snprintf(err, errsz, "document too large");
 		return NULL;
 	}
+	if (json_validate(text, len, max_depth, err, errsz) != 0)
+		return NULL;
 	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
-	if (jerr == json_tokener_success &&
-	    !only_space(text + json_tokener_get_parse_end(tok),
-		len - json_tokener_get_parse_end(tok))) {
-		/* Something follows the document: not one JSON value. */
-		json_object_put(obj);
-		obj = NULL;
-		snprintf(err, errsz, "unexpected data after the JSON value");
-	} else if (jerr != json_tokener_success) {
+	/* A bare number at the very end waits for more: end it. */
+	if (jerr == json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, " ", 1);
+		jerr = json_tokener_get_error(tok);
+	}
+	/* The validator has seen the whole text: nothing trails it. */
+	if (jerr != json_tokener_success) {
 		json_object_put(obj);
 		obj = NULL;
 		snprintf(err, errsz, "%s",
@@ -231,5 +483,51 @@ json_parse(const char *text, size_t len, int max_depth, char *err,
 			: json_tokener_error_desc(jerr));
 	}
 	json_tokener_free(tok);
+	if (obj == NULL && jerr == json_tokener_success)
+		snprintf(err, errsz, "the document is null");
 	return obj;
+}
+
+const char *
+json_get_string(struct json_object *obj, const char *key, int *err)
+{
+	struct json_object *v;
+
+	*err = 0;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return NULL;
+	/* An embedded NUL would be cut short everywhere after here. */
+	if (!json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) !=
+		strlen(json_object_get_string(v))) {
+		*err = 1;
+		return NULL;
+	}
+	return json_object_get_string(v);
+}
+
+int
+json_get_bool(struct json_object *obj, const char *key, int *err)
+{
+	struct json_object *v;
+
+	*err = 0;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return -1;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		*err = 1;
+		return -1;
+	}
+	return json_object_get_boolean(v) ? 1 : 0;
+}
+
+size_t
+utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
 }

@@ -289,10 +289,12 @@ list_params_parse(const struct query *q, struct list_params *p,
     int for_health, struct param_error *err)
 {
 	const char *seen_as[P__MAX] = { 0 };
+	int at[P__MAX];
 	enum param_id id;
 	int i;
 	size_t k;
 
+	/* Duplicates first: a repeat is the error, whatever its values. */
 	for (i = 0; i < q->n; i++) {
 		for (k = 0; k < NELEM(param_aliases); k++)
 			if (strcmp(q->pairs[i].name, param_aliases[k].name) == 0)
@@ -309,10 +311,16 @@ list_params_parse(const struct query *q, struct list_params *p,
 			return -1;
 		}
 		seen_as[id] = param_aliases[k].name;
-		if (list_param_set(id, q->pairs[i].value, p, for_health,
-			err) != 0)
-			return -1;
-		p->given[id] = 1;
+		at[id] = i;
 	}
+	/* Then the values, in the order the request gave them. */
+	for (i = 0; i < q->n; i++)
+		for (id = 0; id < P__MAX; id++)
+			if (seen_as[id] != NULL && at[id] == i) {
+				if (list_param_set(id, q->pairs[i].value, p,
+					for_health, err) != 0)
+					return -1;
+				p->given[id] = 1;
+			}
 	return 0;
 }

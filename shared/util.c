@@ -114,6 +114,9 @@ buf_init(struct buf *b, size_t cap)
 {
 	memset(b, 0, sizeof(*b));
 	b->cap = cap;
+	b->size = 64;
+	b->data = xmalloc(b->size);
+	b->data[0] = '\0';
 }
 
 void

@@ -81,7 +81,8 @@ build_listing(struct app *app, struct request *req, struct response *res,
 			pending_log(app, &l->who, req->path, 429, NULL, 0);
 		return -1;
 	}
-	st = catalog_refresh(&app->catalog, &app->db, l->who.catalog_version);
+	st = catalog_refresh(&app->catalog, &app->db, l->who.catalog_version,
+	    l->who.last_sync_ms);
 	if (st == DB_OK) {
 		select_models(app, req, l);
 		st = catalog_load_health(&app->db, l->p.range,

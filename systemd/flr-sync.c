@@ -1,0 +1,131 @@
+/*
+ * flr-sync: the program flr-sync.timer runs.  It loads the free models
+ * from OpenRouter into the catalogue (shared/sync.c does the work) and
+ * prints one line about it.  Retention cleanup will follow the sync as
+ * a second step.
+ *
+ * Exit status:
+ *   0  the sync succeeded
+ *   1  the sync failed (fetch, payload or database); the reason is on
+ *      stderr and in sync_runs
+ *   2  bad configuration or usage
+ *   3  another sync is running; nothing was done
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "sync.h"
+
+enum { EXIT_SYNCED = 0, EXIT_SYNC_FAILED = 1, EXIT_CONFIG = 2, EXIT_BUSY = 3 };
+
+static const char usage[] =
+    "usage: flr-sync [--help]\n"
+    "\n"
+    "Load the free models from OpenRouter's model list into the Free LLM\n"
+    "Router catalogue, in one transaction, and print a one-line summary.\n"
+    "\n"
+    "Environment:\n"
+    "  DATABASE_URL                PostgreSQL URI or conninfo (required)\n"
+    "  OPENROUTER_MODELS_URL       https, http or file URL\n"
+    "                              (https://openrouter.ai/api/v1/models)\n"
+    "  OPENROUTER_API_KEY          sent as a Bearer token when set\n"
+    "  FLR_SYNC_CONNECT_TIMEOUT_S  connect timeout, seconds (10)\n"
+    "  FLR_SYNC_TIMEOUT_S          whole transfer, seconds, per try (30)\n"
+    "  FLR_SYNC_RETRY_DELAY_MS     wait before the 2nd try, doubled\n"
+    "                              before the 3rd (1000)\n"
+    "  FLR_SYNC_MAX_BYTES          response body cap (33554432)\n"
+    "  FLR_STATEMENT_TIMEOUT_MS    per SQL statement (5000)\n"
+    "  FLR_LOG_LEVEL               debug, info, warn or error (info)\n"
+    "\n"
+    "Exit status: 0 synced; 1 sync failed (reason on stderr); 2 bad\n"
+    "configuration or usage; 3 another sync is running.\n";
+
+/* Returns -1 to go on, or the exit status to leave with. */
+static int
+parse_args(int argc, char **argv)
+{
+	if (argc == 1)
+		return -1;
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage, stdout);
+		return EXIT_SYNCED;
+	}
+	fprintf(stderr,
+	    "flr-sync: unexpected argument \"%s\" (see "
+	    "flr-sync --help)\n",
+	    argv[1]);
+	return EXIT_CONFIG;
+}
+
+static void
+print_summary(const struct sync_result *r)
+{
+	printf("flr-sync: synced %lld models, %lld free: %lld inserted, "
+	       "%lld updated, %lld deactivated, catalog version %lld",
+	    r->total, r->free_models, r->inserted, r->updated, r->deactivated,
+	    r->catalog_version);
+	if (r->deactivation_skipped)
+		printf("; kept %lld missing models active (only %lld free "
+		       "for %lld active)",
+		    r->missing, r->free_models, r->active_before);
+	printf(" (run %lld, %d %s, %.0f ms)\n", r->run_id, r->tries,
+	    r->tries == 1 ? "try" : "tries", r->duration_ms);
+}
+
+/* The sync step: its exit status. */
+static int
+step_sync(struct db *db, const struct config *cfg)
+{
+	struct sync_result res;
+	char err[1024];
+
+	switch (sync_run(db, cfg, &res, err, sizeof(err))) {
+	case SYNC_OK:
+		print_summary(&res);
+		return EXIT_SYNCED;
+	case SYNC_BUSY:
+		fprintf(stderr, "flr-sync: %s\n", err);
+		return EXIT_BUSY;
+	case SYNC_UPSTREAM:
+	case SYNC_DB:
+	case SYNC__MAX:
+		break;
+	}
+	fprintf(stderr, "flr-sync: %s\n", err);
+	return EXIT_SYNC_FAILED;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct db db;
+	char err[512];
+	int code = parse_args(argc, argv);
+
+	if (code >= 0)
+		return code;
+	if (config_load(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "flr-sync: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	log_setup("flr-sync", cfg.log_level);
+	if (sync_global_init() != 0) {
+		fputs("flr-sync: libcurl failed to start\n", stderr);
+		return EXIT_SYNC_FAILED;
+	}
+	db_init(&db, cfg.database_url, "flr-sync", cfg.statement_timeout_ms, 0);
+	code = step_sync(&db, &cfg);
+	/*
+	 * Retention (SPEC 7) goes here as its own step, so that a sync
+	 * that failed upstream still lets old rows expire; a busy sync
+	 * means another flr-sync will do it.
+	 */
+	db_close(&db);
+	sync_global_cleanup();
+	return code;
+}
