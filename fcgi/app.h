@@ -66,5 +66,16 @@ route_handler route_models_full;
 route_handler route_feedback;
 route_handler route_health;
 route_handler route_availability;
+route_handler route_keys_list;
+route_handler route_keys_create;
+route_handler route_keys_delete;
+route_handler route_usage;
+route_handler route_prefs_get;
+route_handler route_prefs_put;
+route_handler route_admin_keys_create;
+route_handler route_admin_keys_list;
+route_handler route_admin_keys_delete;
+route_handler route_admin_sync;
+route_handler route_admin_cleanup;
 
 #endif

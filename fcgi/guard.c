@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 int
 guard_token(const struct request *req, struct response *res,
     const char **token)
@@ -113,6 +115,75 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 out:
 	PQclear(r);
 	return rc;
+}
+
+/* Columns of STMT_AUTH_KEY. */
+enum { K_KEY, K_USER, K_ENABLED, K_EXPIRED, K_PREFS };
+
+int
+guard_key(struct app *app, const struct request *req, const char *token,
+    struct response *res, struct caller *who)
+{
+	char hash[AUTH_HASH_LEN + 1];
+	const char *params[1] = { hash };
+	enum db_status st;
+	PGresult *r;
+	int rc = -1;
+
+	memset(who, 0, sizeof(*who));
+	if (!auth_key_wellformed(token))
+		return invalid_key(res, "unknown API key");
+	auth_hash_key(token, hash);
+	r = db_exec(&app->db, STMT_AUTH_KEY, params, 1, &st);
+	if (r == NULL) {
+		response_unavailable(res);
+		return -1;
+	}
+	if (PQntuples(r) != 1) {
+		invalid_key(res, "unknown API key");
+	} else if (!db_get_bool(r, 0, K_ENABLED, 0)) {
+		invalid_key(res, "this API key is disabled");
+	} else if (db_get_bool(r, 0, K_EXPIRED, 0)) {
+		response_problem(res, 401, "expired_key", NULL,
+		    "this API key has expired");
+	} else {
+		snprintf(who->key_id, sizeof(who->key_id), "%s",
+		    PQgetvalue(r, 0, K_KEY));
+		who->user_id = db_get_ll(r, 0, K_USER, 0);
+		who->preferences = arena_strdup(req->arena,
+		    PQgetisnull(r, 0, K_PREFS) ? "{}"
+					       : PQgetvalue(r, 0, K_PREFS));
+		rc = 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+guard_admin(const struct app *app, const struct request *req,
+    struct response *res)
+{
+	const char *given = FCGX_GetParam("HTTP_X_ADMIN_SECRET",
+	    req->fcgx->envp);
+
+	if (app->cfg.admin_secret == NULL) {
+		response_problem(res, 503, "admin_disabled", NULL,
+		    "the admin routes are disabled: ADMIN_SECRET is not set");
+		return -1;
+	}
+	if (given == NULL || *given == '\0') {
+		response_problem(res, 401, "missing_admin_secret", NULL,
+		    "an X-Admin-Secret header is required");
+		return -1;
+	}
+	/* The client's length is the one that shows in the timing. */
+	if (!secret_equal(given, app->cfg.admin_secret)) {
+		log_warn("admin request refused: wrong X-Admin-Secret");
+		response_problem(res, 401, "invalid_admin_secret", NULL,
+		    "the X-Admin-Secret header is wrong");
+		return -1;
+	}
+	return 0;
 }
 
 /* Append s as an element of a PostgreSQL array literal. */

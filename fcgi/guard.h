@@ -37,6 +37,24 @@ int guard_counted(struct app *app, const struct request *req,
     const char *token, struct response *res, struct caller *who) WUR;
 
 /*
+ * Check the key of a request that is not counted (keys, usage,
+ * preferences): enabled and unexpired, quota untouched.  Fills who's
+ * key_id, user_id and preferences.  Returns 0, or -1 with 401
+ * invalid_key / expired_key or 503 written to res.
+ */
+int guard_key(struct app *app, const struct request *req, const char *token,
+    struct response *res, struct caller *who) WUR;
+
+/*
+ * The gate of the admin routes: X-Admin-Secret must equal ADMIN_SECRET,
+ * compared in constant time.  Returns 0, or -1 with 503 admin_disabled
+ * (no secret configured) or 401 missing_admin_secret /
+ * invalid_admin_secret written to res.
+ */
+int guard_admin(const struct app *app, const struct request *req,
+    struct response *res) WUR;
+
+/*
  * Arrange the request-log row of a counted call (written after the
  * response has left): its status and the ids it returned, in order.
  */

@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "sync.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -22,6 +23,8 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+	/* libfcgi retries an interrupted accept() unless told to stop. */
+	FCGX_ShutdownPending();
 }
 
 /* SIGTERM ends the accept loop after the request in hand. */
@@ -226,6 +229,11 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
+	/* POST /api/admin/sync-models runs the sync in this process. */
+	if (sync_global_init() != 0) {
+		log_error("libcurl failed to start");
+		return 1;
+	}
 	/* Quota counters and request logs may lose their last ms. */
 	db_init(&app.db, app.cfg.database_url, "flr-api",
 	    app.cfg.statement_timeout_ms, 1);
@@ -248,5 +256,6 @@ main(int argc, char **argv)
 	catalog_free(&app.catalog);
 	arena_free(&app.arena);
 	db_close(&app.db);
+	sync_global_cleanup();
 	return rc;
 }

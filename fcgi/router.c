@@ -12,6 +12,17 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/models/feedback", route_feedback, ROUTE_BODY },
 	{ "GET", "/api/health", route_health, 0 },
 	{ "GET", "/api/availability", route_availability, 0 },
+	{ "GET", "/api/v1/keys", route_keys_list, 0 },
+	{ "POST", "/api/v1/keys", route_keys_create, ROUTE_BODY },
+	{ "DELETE", "/api/v1/keys/{id}", route_keys_delete, 0 },
+	{ "GET", "/api/v1/usage", route_usage, 0 },
+	{ "GET", "/api/v1/preferences", route_prefs_get, 0 },
+	{ "PUT", "/api/v1/preferences", route_prefs_put, ROUTE_BODY },
+	{ "POST", "/api/admin/keys", route_admin_keys_create, ROUTE_BODY },
+	{ "GET", "/api/admin/keys", route_admin_keys_list, 0 },
+	{ "DELETE", "/api/admin/keys/{id}", route_admin_keys_delete, 0 },
+	{ "POST", "/api/admin/sync-models", route_admin_sync, 0 },
+	{ "POST", "/api/admin/cleanup", route_admin_cleanup, 0 },
 };
 const size_t routes_count = NELEM(routes);
 

@@ -521,6 +521,26 @@ json_get_bool(struct json_object *obj, const char *key, int *err)
 	return json_object_get_boolean(v) ? 1 : 0;
 }
 
+int
+json_get_int(struct json_object *obj, const char *key, long long min,
+    long long max, long long *out)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	/* 5.0 and 5e0 are doubles to json-c: refused, as a string is. */
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	/* Past the int64 range json-c saturates: still out of bounds. */
+	n = json_object_get_int64(v);
+	if (n < min || n > max)
+		return -1;
+	*out = (long long)n;
+	return 1;
+}
+
 size_t
 utf8_length(const char *s)
 {

@@ -75,6 +75,14 @@ const char *json_get_string(struct json_object *obj, const char *key,
     int *err);
 int json_get_bool(struct json_object *obj, const char *key, int *err);
 
+/*
+ * An integer member in [min, max], never coerced: a JSON number without
+ * fraction or exponent.  Returns 1 with *out set, 0 when the member is
+ * absent or null, -1 when it has another type or is out of range.
+ */
+int json_get_int(struct json_object *obj, const char *key, long long min,
+    long long max, long long *out) WUR;
+
 /* Characters (code points) in a valid UTF-8 string. */
 size_t utf8_length(const char *s);
 

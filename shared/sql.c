@@ -162,6 +162,242 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM sync_meta",
 	    0 },
 
+	/* accounts and operations */
+
+	/*
+	 * The keys of user $1, oldest first.  The columns up to
+	 * request_count are shared with STMT_ADMIN_KEY_LIST, so one writer
+	 * serves both listings.
+	 */
+#define KEY_COLUMNS(k)                                                       \
+	k "id, " k "name, " k "key_start, " MS(k "created_at") ", "             \
+	    MS(k "last_used_at") ", " MS(k "expires_at") ", " k "enabled, "   \
+	    k "request_count, (" k "expires_at IS NOT NULL AND " k            \
+	    "expires_at <= now())"
+	[STMT_KEY_LIST] = { "key_list",
+	    "SELECT " KEY_COLUMNS("") " FROM api_keys"
+	    " WHERE user_id = $1::bigint ORDER BY created_at, id",
+	    1 },
+
+	/*
+	 * The user with email $1 and its keys, oldest first: one row per
+	 * key, or one row with NULL key columns when it has none; no row
+	 * when there is no such user.
+	 */
+	[STMT_ADMIN_KEY_LIST] = { "admin_key_list",
+	    "SELECT " KEY_COLUMNS("k.") ", u.id, u.rate_limit_max"
+	    " FROM users u LEFT JOIN api_keys k ON k.user_id = u.id"
+	    " WHERE u.email = $1 ORDER BY k.created_at, k.id",
+	    1 },
+
+	/*
+	 * Key creation runs in a transaction that first locks the owner's
+	 * users row (this, or STMT_USER_UPSERT), so concurrent creations
+	 * for one user queue there; STMT_KEY_CREATE then counts with a
+	 * fresh snapshot that sees every key committed before the lock was
+	 * granted, and the per-user limit cannot be overshot.
+	 */
+	[STMT_USER_LOCK] = { "user_lock",
+	    "SELECT id FROM users WHERE id = $1::bigint FOR UPDATE", 1 },
+
+	/* The user with email $1, created if new, locked either way. */
+	[STMT_USER_UPSERT] = { "user_upsert",
+	    "INSERT INTO users (email) VALUES ($1)"
+	    " ON CONFLICT (email) DO UPDATE SET email = excluded.email"
+	    " RETURNING id, rate_limit_max",
+	    1 },
+
+	[STMT_USER_SET_LIMIT] = { "user_set_limit",
+	    "UPDATE users SET rate_limit_max = $2::integer"
+	    " WHERE id = $1::bigint RETURNING rate_limit_max",
+	    2 },
+
+	/*
+	 * A key for user $1 ($2 name, $3 first characters, $4 hash; $5
+	 * days to expiry or NULL) unless the user already holds $6 keys:
+	 * then no row.  Every key counts, enabled or not, expired or not.
+	 * Key changes are promised to the client: commit durably.
+	 */
+	[STMT_KEY_CREATE] = { "key_create",
+	    "INSERT INTO api_keys (user_id, name, key_start, key_hash,"
+	    " expires_at)"
+	    " SELECT $1::bigint, $2, $3, $4,"
+	    "  now() + make_interval(hours => 24 * $5::integer)"
+	    " WHERE (SELECT count(*) FROM api_keys"
+	    "  WHERE user_id = $1::bigint) < $6::integer"
+	    " RETURNING id, " MS("created_at") ", " MS("expires_at") ","
+	    " set_config('synchronous_commit', 'on', true)",
+	    6 },
+
+	/*
+	 * Delete key $1, only if it belongs to user $2 (NULL: anybody's,
+	 * for the admin route).  No row: no such key of that user.  Its
+	 * reports and request logs stay, with their key set to NULL.
+	 */
+	[STMT_KEY_DELETE] = { "key_delete",
+	    "DELETE FROM api_keys WHERE id = $1::uuid"
+	    " AND ($2::bigint IS NULL OR user_id = $2::bigint)"
+	    " RETURNING id, set_config('synchronous_commit', 'on', true)",
+	    2 },
+
+	/*
+	 * Merge the validated fields $2 (a JSON object) into key $1's
+	 * preferences and remove the fields named in $3 (a text[]), in one
+	 * atomic step; returns the result.  Stored preferences that are not
+	 * an object (edited by hand) are replaced, not appended to.
+	 */
+	[STMT_PREFS_UPDATE] = { "prefs_update",
+	    "UPDATE api_keys SET preferences = (CASE WHEN"
+	    "  jsonb_typeof(preferences) = 'object' THEN preferences"
+	    "  ELSE '{}' END || $2::jsonb) - $3::text[]"
+	    " WHERE id = $1::uuid"
+	    " RETURNING preferences::text,"
+	    " set_config('synchronous_commit', 'on', true)",
+	    3 },
+
+	/*
+	 * User $1's quota as it stands (read, never advanced), the
+	 * server's clock, and how many entries its history holds.
+	 */
+	[STMT_USAGE] = { "usage",
+	    "SELECT u.rate_limit_max, u.rate_limit_window_seconds,"
+	    " " MS("u.window_start") ", u.window_count, " MS("now()") ","
+	    " (SELECT count(*) FROM api_request_logs l"
+	    "  WHERE l.user_id = u.id)"
+	    " + (SELECT count(*) FROM model_feedback f"
+	    "  WHERE f.user_id = u.id)"
+	    " FROM users u WHERE u.id = $1::bigint",
+	    1 },
+
+	/*
+	 * One page of user $1's history, newest first: $2 entries after
+	 * the first $3.  Each side is cut to $2 + $3 rows by its own
+	 * (user_id, created_at) index before the merge, so a page costs
+	 * what it shows plus what precedes it, not the whole history.
+	 */
+	[STMT_USAGE_HISTORY] = { "usage_history",
+	    "SELECT kind, id, " MS("created_at") ", api_key_id, endpoint,"
+	    " status, duration_ms, model_ids, model_id, outcome, details,"
+	    " request_id"
+	    " FROM ("
+	    " (SELECT 'request' AS kind, l.id, l.created_at, l.api_key_id,"
+	    "  l.endpoint, l.status, l.duration_ms,"
+	    "  array_to_json(l.model_ids)::text AS model_ids,"
+	    "  NULL::text AS model_id, NULL::text AS outcome,"
+	    "  NULL::text AS details, NULL::uuid AS request_id"
+	    "  FROM api_request_logs l WHERE l.user_id = $1::bigint"
+	    "  ORDER BY l.created_at DESC, l.id DESC"
+	    "  LIMIT $2::integer + $3::integer)"
+	    " UNION ALL"
+	    " (SELECT 'report', f.id, f.created_at, f.api_key_id, NULL, NULL,"
+	    "  NULL, NULL, f.model_id, f.outcome, f.details, f.request_id"
+	    "  FROM model_feedback f WHERE f.user_id = $1::bigint"
+	    "  ORDER BY f.created_at DESC, f.id DESC"
+	    "  LIMIT $2::integer + $3::integer)"
+	    ") h ORDER BY created_at DESC, kind, id DESC"
+	    " LIMIT $2::integer OFFSET $3::integer",
+	    3 },
+
+	/*
+	 * The retention cutoffs, fixed once per cleanup by the database's
+	 * clock: reports older than $1 days, request logs older than $2
+	 * days, availability days wholly before $3 days ago (the UTC day
+	 * holding that instant is kept).  Days are 24 h whatever the
+	 * session's time zone.  Each as text (passed back unchanged to the
+	 * batch statements) and in ms for the report.
+	 */
+	[STMT_RETENTION_CUTOFFS] = { "retention_cutoffs",
+	    "SELECT f::text, " MS("f") ", l::text, " MS("l") ", a::text,"
+	    " " MS("a::timestamp AT TIME ZONE 'UTC'")
+	    " FROM (SELECT now() - make_interval(hours => 24 * $1::integer)"
+	    "   AS f,"
+	    "  now() - make_interval(hours => 24 * $2::integer) AS l,"
+	    "  ((now() - make_interval(hours => 24 * $3::integer))"
+	    "   AT TIME ZONE 'UTC')::date AS a) c",
+	    3 },
+
+	/*
+	 * The batch deletes pick their rows by index, oldest first, into an
+	 * array, and delete by that array: by primary key (id = ANY) or,
+	 * where the key has several columns, by row address (ctid = ANY, a
+	 * direct fetch).  "IN (SELECT …)" would let the planner hash-join
+	 * the whole table on every batch.
+	 *
+	 * Delete up to $2 of the oldest reports created before $1, and take
+	 * them out of the rollup buckets that straddle $1 (buckets wholly
+	 * before $1 go later, whole, by STMT_RETENTION_ROLLUP; those after
+	 * it never held them).  So the rollup keeps matching the raw rows
+	 * exactly, at the cutoff's edge too.  Old buckets are never written
+	 * by new reports, so this takes no lock a report insert waits on.
+	 * Returns the reports deleted and the bucket rows corrected.
+	 */
+	[STMT_RETENTION_FEEDBACK] = { "retention_feedback",
+	    "WITH d AS ("
+	    " DELETE FROM model_feedback WHERE id = ANY (ARRAY ("
+	    "  SELECT id FROM model_feedback"
+	    "  WHERE created_at < $1::timestamptz"
+	    "  ORDER BY created_at LIMIT $2::integer))"
+	    " RETURNING created_at, user_id, model_id, outcome"
+	    "), part AS ("
+	    " SELECT g.grain, feedback_bucket(d.created_at, g.grain) AS bucket,"
+	    "  u.uid, d.model_id,"
+	    "  count(*) FILTER (WHERE d.outcome = 'success') AS s,"
+	    "  count(*) FILTER (WHERE d.outcome = 'rate_limited') AS rl,"
+	    "  count(*) FILTER (WHERE d.outcome = 'unavailable') AS un,"
+	    "  count(*) FILTER (WHERE d.outcome = 'error') AS er"
+	    " FROM d CROSS JOIN unnest(ARRAY[60, 3600, 86400]) AS g (grain)"
+	    " CROSS JOIN LATERAL (SELECT 0::bigint UNION ALL"
+	    "  SELECT d.user_id WHERE coalesce(d.user_id, 0) <> 0) AS u (uid)"
+	    " WHERE feedback_bucket(d.created_at, g.grain)"
+	    "  + make_interval(secs => g.grain) > $1::timestamptz"
+	    " GROUP BY 1, 2, 3, 4"
+	    "), fix AS ("
+	    " UPDATE feedback_rollup r SET success_count = r.success_count - p.s,"
+	    "  rate_limited = r.rate_limited - p.rl,"
+	    "  unavailable = r.unavailable - p.un, error = r.error - p.er"
+	    " FROM part p WHERE r.grain = p.grain AND r.user_id = p.uid"
+	    "  AND r.bucket = p.bucket AND r.model_id = p.model_id"
+	    " RETURNING 1"
+	    ") SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM fix)",
+	    2 },
+
+	/*
+	 * Delete up to $3 rollup rows of grain $2 whose bucket ends at or
+	 * before $1: every report they counted is older than the cutoff.
+	 * Oldest first, by feedback_rollup_bucket_idx (003_accounts.sql).
+	 */
+	[STMT_RETENTION_ROLLUP] = { "retention_rollup",
+	    "WITH d AS ("
+	    " DELETE FROM feedback_rollup WHERE ctid = ANY (ARRAY ("
+	    "  SELECT ctid FROM feedback_rollup"
+	    "  WHERE grain = $2::integer"
+	    "  AND bucket <= $1::timestamptz - make_interval(secs => $2::integer)"
+	    "  ORDER BY bucket LIMIT $3::integer))"
+	    " RETURNING 1"
+	    ") SELECT count(*) FROM d",
+	    3 },
+
+	/* Up to $2 of the oldest request logs created before $1. */
+	[STMT_RETENTION_REQUEST_LOGS] = { "retention_request_logs",
+	    "WITH d AS ("
+	    " DELETE FROM api_request_logs WHERE id = ANY (ARRAY ("
+	    "  SELECT id FROM api_request_logs"
+	    "  WHERE created_at < $1::timestamptz"
+	    "  ORDER BY created_at LIMIT $2::integer))"
+	    " RETURNING 1"
+	    ") SELECT count(*) FROM d",
+	    2 },
+
+	/* Up to $2 of the oldest availability days before the date $1. */
+	[STMT_RETENTION_AVAILABILITY] = { "retention_availability",
+	    "WITH d AS ("
+	    " DELETE FROM model_availability_snapshots WHERE ctid = ANY (ARRAY ("
+	    "  SELECT ctid FROM model_availability_snapshots"
+	    "  WHERE day < $1::date ORDER BY day LIMIT $2::integer))"
+	    " RETURNING 1"
+	    ") SELECT count(*) FROM d",
+	    2 },
+
 	/* sync statements */
 
 	/*

@@ -1,13 +1,14 @@
 /*
  * flr-sync: the program flr-sync.timer runs.  It loads the free models
  * from OpenRouter into the catalogue (shared/sync.c does the work) and
- * prints one line about it.  Retention cleanup will follow the sync as
- * a second step.
+ * prints one line about it; then deletes what is older than the
+ * retention periods (shared/retention.c) and, when that deleted
+ * anything, prints a second line about it.
  *
  * Exit status:
- *   0  the sync succeeded
- *   1  the sync failed (fetch, payload or database); the reason is on
- *      stderr and in sync_runs
+ *   0  the sync and the retention cleanup succeeded
+ *   1  the sync failed (fetch, payload or database; the reason is on
+ *      stderr and in sync_runs), or the cleanup after it did
  *   2  bad configuration or usage
  *   3  another sync is running; nothing was done
  */
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "retention.h"
 #include "sync.h"
 
 enum { EXIT_SYNCED = 0, EXIT_SYNC_FAILED = 1, EXIT_CONFIG = 2, EXIT_BUSY = 3 };
@@ -25,7 +27,9 @@ static const char usage[] =
     "usage: flr-sync [--help]\n"
     "\n"
     "Load the free models from OpenRouter's model list into the Free LLM\n"
-    "Router catalogue, in one transaction, and print a one-line summary.\n"
+    "Router catalogue, in one transaction, and print a one-line summary;\n"
+    "then delete reports, request logs and availability days older than\n"
+    "their retention periods, in small batches.\n"
     "\n"
     "Environment:\n"
     "  DATABASE_URL                PostgreSQL URI or conninfo (required)\n"
@@ -38,6 +42,9 @@ static const char usage[] =
     "                              before the 3rd (1000)\n"
     "  FLR_SYNC_MAX_BYTES          response body cap (33554432)\n"
     "  FLR_STATEMENT_TIMEOUT_MS    per SQL statement (5000)\n"
+    "  FLR_FEEDBACK_RETENTION_DAYS     reports kept, days (90)\n"
+    "  FLR_REQUEST_LOG_RETENTION_DAYS  request logs kept, days (30)\n"
+    "  FLR_AVAILABILITY_RETENTION_DAYS availability kept, days (90)\n"
     "  FLR_LOG_LEVEL               debug, info, warn or error (info)\n"
     "\n"
     "Exit status: 0 synced; 1 sync failed (reason on stderr); 2 bad\n"
@@ -76,14 +83,14 @@ print_summary(const struct sync_result *r)
 	    r->tries == 1 ? "try" : "tries", r->duration_ms);
 }
 
-/* The sync step: its exit status. */
+/* The sync step: its exit status; *ss says how the sync ended. */
 static int
-step_sync(struct db *db, const struct config *cfg)
+step_sync(struct db *db, const struct config *cfg, enum sync_status *ss)
 {
 	struct sync_result res;
 	char err[1024];
 
-	switch (sync_run(db, cfg, &res, err, sizeof(err))) {
+	switch ((*ss = sync_run(db, cfg, &res, err, sizeof(err)))) {
 	case SYNC_OK:
 		print_summary(&res);
 		return EXIT_SYNCED;
@@ -99,11 +106,36 @@ step_sync(struct db *db, const struct config *cfg)
 	return EXIT_SYNC_FAILED;
 }
 
+/*
+ * The retention step, run to the end: 0, or -1 with the reason on
+ * stderr.  Silent when there was nothing to delete, so that a timer
+ * that finds nothing old adds nothing to the journal.
+ */
+static int
+step_retention(struct db *db, const struct config *cfg)
+{
+	struct retention_result r;
+	char err[256];
+
+	if (retention_run(db, cfg, 0, &r, err, sizeof(err)) != DB_OK) {
+		fprintf(stderr, "flr-sync: retention: %s\n", err);
+		return -1;
+	}
+	if (r.feedback + r.rollup + r.request_logs + r.availability > 0)
+		printf("flr-sync: retention deleted %lld reports (and %lld "
+		       "rollup rows), %lld request logs, %lld availability "
+		       "days (%.0f ms)\n",
+		    r.feedback, r.rollup, r.request_logs, r.availability,
+		    r.duration_ms);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct config cfg;
 	struct db db;
+	enum sync_status ss;
 	char err[512];
 	int code = parse_args(argc, argv);
 
@@ -119,12 +151,16 @@ main(int argc, char **argv)
 		return EXIT_SYNC_FAILED;
 	}
 	db_init(&db, cfg.database_url, "flr-sync", cfg.statement_timeout_ms, 0);
-	code = step_sync(&db, &cfg);
+	code = step_sync(&db, &cfg, &ss);
 	/*
-	 * Retention (SPEC 7) goes here as its own step, so that a sync
-	 * that failed upstream still lets old rows expire; a busy sync
-	 * means another flr-sync will do it.
+	 * Retention (SPEC 7) is its own step, so that a sync that failed
+	 * upstream still lets old rows expire; a busy sync means another
+	 * flr-sync will do it, and a database that failed the sync would
+	 * fail this too.
 	 */
+	if ((ss == SYNC_OK || ss == SYNC_UPSTREAM) &&
+	    step_retention(&db, &cfg) != 0 && code == EXIT_SYNCED)
+		code = EXIT_SYNC_FAILED;
 	db_close(&db);
 	sync_global_cleanup();
 	return code;

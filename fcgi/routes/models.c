@@ -1,7 +1,9 @@
 /*
  * GET /api/v1/models/ids and /api/v1/models/full (SPEC.md §2): the
  * catalogue filtered, measured, sorted and capped, for a counted key.
- * Order of operations: filter → health → maxErrorRate → sort → topN.
+ * Order of operations: filter → health → maxErrorRate → sort → saved
+ * exclusions → topN.  The key's saved preferences stand in for the
+ * parameters the query leaves out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,9 +11,11 @@
 #include "guard.h"
 #include "json.h"
 #include "log.h"
+#include "prefs.h"
 
 struct listing {
 	struct list_params p;
+	struct prefs prefs; /* the key's saved preferences */
 	struct caller who;
 	struct ranked *v;
 	size_t n;
@@ -55,6 +59,20 @@ apply_max_error_rate(struct listing *l)
 	l->n = kept;
 }
 
+/* The key's excluded ids go after the sort, so topN counts the rest. */
+static void
+drop_excluded(struct listing *l)
+{
+	size_t i, kept = 0;
+
+	if (l->prefs.n_exclude == 0)
+		return;
+	for (i = 0; i < l->n; i++)
+		if (!prefs_excluded(&l->prefs, l->v[i].m->id))
+			l->v[kept++] = l->v[i];
+	l->n = kept;
+}
+
 /*
  * Everything both endpoints share, up to the sorted and capped list.
  * Returns 0, or -1 with the refusal written to res.
@@ -81,6 +99,9 @@ build_listing(struct app *app, struct request *req, struct response *res,
 			pending_log(app, &l->who, req->path, 429, NULL, 0);
 		return -1;
 	}
+	/* A saved value that no longer validates is logged and skipped. */
+	prefs_load(l->who.preferences, req->arena, &l->prefs);
+	prefs_apply(&l->prefs, &l->p);
 	st = catalog_refresh(&app->catalog, &app->db, l->who.catalog_version,
 	    l->who.last_sync_ms);
 	if (st == DB_OK) {
@@ -94,6 +115,7 @@ build_listing(struct app *app, struct request *req, struct response *res,
 	}
 	apply_max_error_rate(l);
 	catalog_sort(l->v, l->n, l->p.sort);
+	drop_excluded(l);
 	if (l->p.top_n > 0 && l->n > (size_t)l->p.top_n)
 		l->n = (size_t)l->p.top_n;
 	return 0;
@@ -228,6 +250,8 @@ route_models_full(struct app *app, struct request *req, struct response *res)
 	jw_arr_end(&w);
 	jw_key(&w, "excludeModelIds");
 	jw_arr_begin(&w);
+	for (i = 0; i < l.prefs.n_exclude; i++)
+		jw_str(&w, l.prefs.exclude[i]);
 	jw_arr_end(&w);
 	write_tail(app, &l, req, res, &w);
 }

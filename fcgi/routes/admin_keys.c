@@ -1,0 +1,150 @@
+/*
+ * POST and GET /api/admin/keys, DELETE /api/admin/keys/{id} (SPEC.md
+ * §6): keys for anybody, by email, behind X-Admin-Secret.  Creating a
+ * key for a new email creates its user; rateLimitMax sets the user's
+ * quota.  The plaintext key is in the 201 and nowhere else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "guard.h"
+#include "json.h"
+
+#define RATE_LIMIT_MAX 1000000
+
+static const char email_rule[] =
+    "email must be an email address (local@domain) of at most 320 bytes";
+
+void
+route_admin_keys_create(struct app *app, struct request *req,
+    struct response *res)
+{
+	struct json_object *body = NULL;
+	char email[EMAIL_MAX + 1];
+	long long days, max = -1;
+	const char *given, *name;
+	struct new_key k;
+	int err;
+
+	/* The answer holds the plaintext key: no cache may keep it. */
+	response_header(res, "Cache-Control", "no-store");
+	if (guard_admin(app, req, res) != 0)
+		return;
+	body = request_json(req, res);
+	if (body == NULL)
+		return;
+	given = json_get_string(body, "email", &err);
+	if (err || given == NULL || keys_email_normalize(given, email) != 0) {
+		accounts_field_error(res, "email", email_rule);
+		goto out;
+	}
+	if (accounts_key_fields(body, &name, &days, res) != 0)
+		goto out;
+	if (json_get_int(body, "rateLimitMax", 0, RATE_LIMIT_MAX, &max) < 0) {
+		accounts_field_error(res, "rateLimitMax", "rateLimitMax must "
+		    "be an integer from 0 to 1000000");
+		goto out;
+	}
+	accounts_created(res,
+	    keys_create_for_email(&app->db, email, max, name, days, &k), &k,
+	    name, email);
+out:
+	json_object_put(body);
+}
+
+/* ?email=: exactly once, a valid address; 0 or -1 with the 400. */
+static int
+read_email(struct request *req, struct response *res,
+    char email[EMAIL_MAX + 1])
+{
+	struct param_error pe;
+	const char *v = NULL;
+	struct query q;
+	int i;
+
+	if (query_parse(req->query, req->arena, &q, &pe) != 0) {
+		response_problem(res, 400, pe.code, NULL, "%s", pe.detail);
+		return -1;
+	}
+	for (i = 0; i < q.n; i++) {
+		if (strcmp(q.pairs[i].name, "email") != 0)
+			continue;
+		if (v != NULL) {
+			response_problem(res, 400, "duplicate_parameter",
+			    "email", "email is given more than once");
+			return -1;
+		}
+		v = q.pairs[i].value;
+	}
+	if (v == NULL || keys_email_normalize(v, email) != 0) {
+		response_problem(res, 400, "invalid_parameter", "email", "%s",
+		    email_rule);
+		return -1;
+	}
+	return 0;
+}
+
+/* Columns of STMT_ADMIN_KEY_LIST after the key columns. */
+enum { L_USER = 9, L_RATE_LIMIT = 10 };
+
+void
+route_admin_keys_list(struct app *app, struct request *req,
+    struct response *res)
+{
+	char email[EMAIL_MAX + 1];
+	const char *params[1] = { email };
+	enum db_status st;
+	PGresult *r;
+	struct jw w;
+
+	response_header(res, "Cache-Control", "no-store");
+	if (guard_admin(app, req, res) != 0 || read_email(req, res, email) != 0)
+		return;
+	r = db_exec(&app->db, STMT_ADMIN_KEY_LIST, params, 1, &st);
+	if (r == NULL) {
+		response_unavailable(res);
+		return;
+	}
+	if (PQntuples(r) == 0) {
+		response_problem(res, 404, "unknown_user", "email",
+		    "no user has this email address");
+	} else {
+		jw_init(&w, &res->body);
+		jw_obj_begin(&w);
+		jw_key(&w, "email"), jw_str(&w, email);
+		jw_key(&w, "userId"), jw_int(&w, db_get_ll(r, 0, L_USER, 0));
+		jw_key(&w, "rateLimitMax");
+		jw_int(&w, db_get_ll(r, 0, L_RATE_LIMIT, 0));
+		accounts_write_keys(&w, r, NULL);
+		jw_obj_end(&w);
+	}
+	PQclear(r);
+}
+
+void
+route_admin_keys_delete(struct app *app, struct request *req,
+    struct response *res)
+{
+	const char *params[2] = { req->path_arg, NULL };
+	enum db_status st;
+	PGresult *r;
+
+	response_header(res, "Cache-Control", "no-store");
+	if (guard_admin(app, req, res) != 0)
+		return;
+	if (!uuid_valid(req->path_arg)) {
+		response_problem(res, 404, "not_found", NULL, "no such key");
+		return;
+	}
+	r = db_exec(&app->db, STMT_KEY_DELETE, params, 2, &st);
+	if (r == NULL) {
+		response_unavailable(res);
+		return;
+	}
+	if (PQntuples(r) == 1)
+		res->status = 204;
+	else
+		response_problem(res, 404, "not_found", NULL, "no such key");
+	PQclear(r);
+}

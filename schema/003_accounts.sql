@@ -1,0 +1,16 @@
+-- Accounts and operations: what retention needs to delete in small
+-- batches without scanning what it keeps.
+--
+-- Retention (shared/retention.c) deletes whole rollup buckets that end
+-- before the feedback cutoff, one grain at a time, oldest first and a
+-- few thousand rows per statement.  The primary key leads with
+-- (grain, user_id), so "grain = g AND bucket < x ORDER BY bucket" would
+-- walk every user's buckets of that grain on each batch; this index
+-- makes each batch a short range scan.  Its cost on the insert path is
+-- one more index entry per new bucket row (the per-report upserts of
+-- an existing bucket change no indexed column and stay HOT).
+--
+-- The raw tables already have what their batches need:
+-- model_feedback_created_idx, api_request_logs_created_idx and
+-- model_availability_day_idx (001_core.sql).
+CREATE INDEX feedback_rollup_bucket_idx ON feedback_rollup (grain, bucket);
