@@ -5,8 +5,8 @@
 #include "json.h"
 
 void
-accounts_field_error(struct response *res, const char *field,
-    const char *detail)
+accounts_field_error(
+    struct response *res, const char *field, const char *detail)
 {
 	response_problem(res, 400, "invalid_field", field, "%s", detail);
 }
@@ -19,14 +19,16 @@ accounts_key_fields(struct json_object *body, const char **name,
 
 	*name = json_get_string(body, "name", &err);
 	if (err || *name == NULL || !keys_name_valid(*name)) {
-		accounts_field_error(res, "name", "name must be a string of 1 "
+		accounts_field_error(res, "name",
+		    "name must be a string of 1 "
 		    "to 100 characters without control characters");
 		return -1;
 	}
 	*expires_days = 0;
 	if (json_get_int(body, "expiresInDays", 1, KEY_EXPIRY_MAX_DAYS,
-		expires_days) < 0) {
-		accounts_field_error(res, "expiresInDays", "expiresInDays must "
+	        expires_days) < 0) {
+		accounts_field_error(res, "expiresInDays",
+		    "expiresInDays must "
 		    "be an integer from 1 to 3650 (or null: never)");
 		return -1;
 	}
@@ -34,8 +36,8 @@ accounts_key_fields(struct json_object *body, const char **name,
 }
 
 void
-accounts_created(struct response *res, enum key_status ks,
-    struct new_key *k, const char *name, const char *email)
+accounts_created(struct response *res, enum key_status ks, struct new_key *k,
+    const char *name, const char *email)
 {
 	struct jw w;
 
@@ -48,7 +50,8 @@ accounts_created(struct response *res, enum key_status ks,
 		if (email != NULL) {
 			jw_key(&w, "email"), jw_str(&w, email);
 			jw_key(&w, "userId"), jw_int(&w, k->user_id);
-			jw_key(&w, "rateLimitMax"), jw_int(&w, k->rate_limit_max);
+			jw_key(&w, "rateLimitMax"),
+			    jw_int(&w, k->rate_limit_max);
 		}
 		jw_obj_end(&w);
 		break;

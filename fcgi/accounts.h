@@ -18,8 +18,8 @@ int accounts_key_fields(struct json_object *body, const char **name,
     long long *expires_days, struct response *res) WUR;
 
 /* 400 invalid_field for field, with a sentence of what it accepts. */
-void accounts_field_error(struct response *res, const char *field,
-    const char *detail);
+void accounts_field_error(
+    struct response *res, const char *field, const char *detail);
 
 /*
  * Answer a key creation: 201 with the new key (and, for an admin
@@ -31,7 +31,7 @@ void accounts_created(struct response *res, enum key_status ks,
     struct new_key *k, const char *name, const char *email);
 
 /* Write every key of a listing's result as "keys", and "count". */
-void accounts_write_keys(struct jw *w, const PGresult *r,
-    const char *current_id);
+void accounts_write_keys(
+    struct jw *w, const PGresult *r, const char *current_id);
 
 #endif

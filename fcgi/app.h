@@ -36,8 +36,8 @@ enum route_flag {
 	ROUTE_BODY = 1 << 0, /* takes a JSON body (POST/PUT) */
 };
 
-typedef void route_handler(struct app *app, struct request *req,
-    struct response *res);
+typedef void route_handler(
+    struct app *app, struct request *req, struct response *res);
 
 struct route {
 	const char *method;

@@ -6,8 +6,7 @@
 #include "log.h"
 
 int
-guard_token(const struct request *req, struct response *res,
-    const char **token)
+guard_token(const struct request *req, struct response *res, const char **token)
 {
 	switch (auth_parse_header(req->authorization, token)) {
 	case AUTH_HEADER_OK:
@@ -30,8 +29,8 @@ static int
 invalid_key(struct response *res, const char *detail)
 {
 	response_problem(res, 401, "invalid_key", NULL, "%s", detail);
-	response_header(res, "WWW-Authenticate",
-	    "Bearer error=\"invalid_token\"");
+	response_header(
+	    res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 	return -1;
 }
 
@@ -46,14 +45,24 @@ quota_headers(struct response *res, const struct quota *q)
 	response_header(res, "X-RateLimit-Reset", "%lld", quota_reset_at(q));
 	response_header(res, "RateLimit-Policy", "\"daily\";q=%lld;w=%lld",
 	    q->limit, q->window_seconds);
-	response_header(res, "RateLimit", "\"daily\";r=%lld;t=%lld", left,
-	    reset);
+	response_header(
+	    res, "RateLimit", "\"daily\";r=%lld;t=%lld", left, reset);
 }
 
 /* Columns of STMT_AUTH_COUNTED. */
 enum {
-	A_KEY, A_USER, A_ENABLED, A_EXPIRED, A_COUNT, A_LIMIT, A_WINDOW,
-	A_WINDOW_START, A_PREFS, A_VERSION, A_LAST_SYNC, A_NOW
+	A_KEY,
+	A_USER,
+	A_ENABLED,
+	A_EXPIRED,
+	A_COUNT,
+	A_LIMIT,
+	A_WINDOW,
+	A_WINDOW_START,
+	A_PREFS,
+	A_VERSION,
+	A_LAST_SYNC,
+	A_NOW
 };
 
 int
@@ -84,12 +93,12 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 		goto out;
 	}
 	if (db_get_bool(r, 0, A_EXPIRED, 0)) {
-		response_problem(res, 401, "expired_key", NULL,
-		    "this API key has expired");
+		response_problem(
+		    res, 401, "expired_key", NULL, "this API key has expired");
 		goto out;
 	}
-	snprintf(who->key_id, sizeof(who->key_id), "%s",
-	    PQgetvalue(r, 0, A_KEY));
+	snprintf(
+	    who->key_id, sizeof(who->key_id), "%s", PQgetvalue(r, 0, A_KEY));
 	who->user_id = db_get_ll(r, 0, A_USER, 0);
 	who->preferences = arena_strdup(req->arena,
 	    PQgetisnull(r, 0, A_PREFS) ? "{}" : PQgetvalue(r, 0, A_PREFS));
@@ -105,7 +114,8 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 	if (!quota_allowed(&who->quota)) {
 		response_problem(res, 429, "rate_limited", NULL,
 		    "quota of %lld requests per %lld s used up; try again "
-		    "in %lld s", who->quota.limit, who->quota.window_seconds,
+		    "in %lld s",
+		    who->quota.limit, who->quota.window_seconds,
 		    quota_seconds_to_reset(&who->quota));
 		response_header(res, "Retry-After", "%lld",
 		    quota_seconds_to_reset(&who->quota));
@@ -144,15 +154,15 @@ guard_key(struct app *app, const struct request *req, const char *token,
 	} else if (!db_get_bool(r, 0, K_ENABLED, 0)) {
 		invalid_key(res, "this API key is disabled");
 	} else if (db_get_bool(r, 0, K_EXPIRED, 0)) {
-		response_problem(res, 401, "expired_key", NULL,
-		    "this API key has expired");
+		response_problem(
+		    res, 401, "expired_key", NULL, "this API key has expired");
 	} else {
 		snprintf(who->key_id, sizeof(who->key_id), "%s",
 		    PQgetvalue(r, 0, K_KEY));
 		who->user_id = db_get_ll(r, 0, K_USER, 0);
 		who->preferences = arena_strdup(req->arena,
 		    PQgetisnull(r, 0, K_PREFS) ? "{}"
-					       : PQgetvalue(r, 0, K_PREFS));
+		                               : PQgetvalue(r, 0, K_PREFS));
 		rc = 0;
 	}
 	PQclear(r);
@@ -160,11 +170,11 @@ guard_key(struct app *app, const struct request *req, const char *token,
 }
 
 int
-guard_admin(const struct app *app, const struct request *req,
-    struct response *res)
+guard_admin(
+    const struct app *app, const struct request *req, struct response *res)
 {
-	const char *given = FCGX_GetParam("HTTP_X_ADMIN_SECRET",
-	    req->fcgx->envp);
+	const char *given =
+	    FCGX_GetParam("HTTP_X_ADMIN_SECRET", req->fcgx->envp);
 
 	if (app->cfg.admin_secret == NULL) {
 		response_problem(res, 503, "admin_disabled", NULL,

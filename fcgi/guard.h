@@ -24,8 +24,8 @@ struct caller {
  * Take the token of "Authorization: Bearer <key>".  Returns 0, or -1
  * with 401 missing_auth / invalid_auth_format written to res.
  */
-int guard_token(const struct request *req, struct response *res,
-    const char **token) WUR;
+int guard_token(
+    const struct request *req, struct response *res, const char **token) WUR;
 
 /*
  * Check the key and count the request against its user's quota in one
@@ -33,8 +33,8 @@ int guard_token(const struct request *req, struct response *res,
  * go on, or -1 with 401 invalid_key / expired_key, 429 rate_limited or
  * 503 written to res.  A 429 is logged as a counted call.
  */
-int guard_counted(struct app *app, const struct request *req,
-    const char *token, struct response *res, struct caller *who) WUR;
+int guard_counted(struct app *app, const struct request *req, const char *token,
+    struct response *res, struct caller *who) WUR;
 
 /*
  * Check the key of a request that is not counted (keys, usage,
@@ -51,8 +51,8 @@ int guard_key(struct app *app, const struct request *req, const char *token,
  * (no secret configured) or 401 missing_admin_secret /
  * invalid_admin_secret written to res.
  */
-int guard_admin(const struct app *app, const struct request *req,
-    struct response *res) WUR;
+int guard_admin(
+    const struct app *app, const struct request *req, struct response *res) WUR;
 
 /*
  * Arrange the request-log row of a counted call (written after the

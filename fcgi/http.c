@@ -70,8 +70,7 @@ response_free(struct response *res)
 }
 
 void
-response_header(struct response *res, const char *name, const char *fmt,
-    ...)
+response_header(struct response *res, const char *name, const char *fmt, ...)
 {
 	char value[512];
 	va_list ap;
@@ -146,12 +145,11 @@ response_send(const struct request *req, const struct response *res)
 		FCGX_PutStr(head, n, req->fcgx->out);
 	}
 	if (res->headers.len > 0)
-		FCGX_PutStr(res->headers.data, (int)res->headers.len,
-		    req->fcgx->out);
+		FCGX_PutStr(
+		    res->headers.data, (int)res->headers.len, req->fcgx->out);
 	FCGX_PutStr("\r\n", 2, req->fcgx->out);
 	if (res->status != 204 && !res->head_only && res->body.len > 0)
-		FCGX_PutStr(res->body.data, (int)res->body.len,
-		    req->fcgx->out);
+		FCGX_PutStr(res->body.data, (int)res->body.len, req->fcgx->out);
 }
 
 struct json_object *

@@ -18,15 +18,15 @@ struct request {
 	FCGX_Request *fcgx;
 	struct arena *arena;
 	const char *method;
-	const char *path;  /* without the query string */
+	const char *path; /* without the query string */
 	const char *query; /* "" when none */
 	const char *content_type;
 	const char *authorization;
 	const char *path_arg; /* the {id} of a route like /keys/{id} */
-	char *body;           /* NUL-terminated; NULL when none */
+	char *body; /* NUL-terminated; NULL when none */
 	size_t body_len;
 	char request_id[UUID_LEN + 1]; /* X-Request-Id */
-	char log_id[UUID_LEN + 1];     /* requestId: the request-log row */
+	char log_id[UUID_LEN + 1]; /* requestId: the request-log row */
 	double started_ms;
 };
 
@@ -44,8 +44,8 @@ void response_reset(struct response *res);
 void response_free(struct response *res);
 
 /* Add a header line (name and a formatted value). */
-void response_header(struct response *res, const char *name,
-    const char *fmt, ...) PRINTF_LIKE(3, 4);
+void response_header(struct response *res, const char *name, const char *fmt,
+    ...) PRINTF_LIKE(3, 4);
 
 /*
  * Make res an RFC 9457 problem document with the legacy "error" field:
@@ -66,8 +66,8 @@ void response_send(const struct request *req, const struct response *res);
  * Returns it (caller json_object_put()s it), or NULL with 400
  * invalid_json written to res.
  */
-struct json_object *request_json(const struct request *req,
-    struct response *res);
+struct json_object *request_json(
+    const struct request *req, struct response *res);
 
 /* The reason phrase of an HTTP status we use ("Bad Request"). */
 const char *http_status_title(int status);

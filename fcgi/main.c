@@ -153,11 +153,10 @@ handle(struct app *app, FCGX_Request *fr)
 	}
 	log_context(req.request_id, req.path);
 	res->head_only = strcmp(req.method, "HEAD") == 0;
-	match = router_match(&req, &route, allow, sizeof(allow),
-	    &req.path_arg);
+	match = router_match(&req, &route, allow, sizeof(allow), &req.path_arg);
 	if (match == 404) {
-		response_problem(res, 404, "not_found", NULL,
-		    "no such endpoint");
+		response_problem(
+		    res, 404, "not_found", NULL, "no such endpoint");
 	} else if (match == 204) {
 		res->status = 204;
 		response_header(res, "Allow", "%s", allow);
@@ -215,8 +214,10 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	if (argc > 1) {
-		fprintf(stderr, "usage: %s (run by spawn-fcgi; configured by "
-		    "the environment, see flr-api(8))\n", argv[0]);
+		fprintf(stderr,
+		    "usage: %s (run by spawn-fcgi; configured by "
+		    "the environment, see flr-api(8))\n",
+		    argv[0]);
 		return 2;
 	}
 	if (config_load(&app.cfg, err, sizeof(err)) != 0) {

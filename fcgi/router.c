@@ -44,8 +44,8 @@ path_match(const char *pattern, const char *path, const char **arg)
 }
 
 int
-router_match(const struct request *req, const struct route **out,
-    char *allow, size_t allowsz, const char **path_arg)
+router_match(const struct request *req, const struct route **out, char *allow,
+    size_t allowsz, const char **path_arg)
 {
 	const char *method = req->method;
 	size_t i, used = 0;
@@ -70,7 +70,7 @@ router_match(const struct request *req, const struct route **out,
 			used += (size_t)snprintf(allow + used, allowsz - used,
 			    "%s, %s", routes[i].method,
 			    strcmp(routes[i].method, "GET") == 0 ? "HEAD, "
-								 : "");
+			                                         : "");
 	}
 	if (!known)
 		return 404;

@@ -58,7 +58,7 @@ void
 base64url(const unsigned char *in, size_t n, char *out)
 {
 	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				 "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	                         "abcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t i, o = 0;
 
 	for (i = 0; i + 2 < n; i += 3) {
@@ -145,9 +145,8 @@ uuid_valid(const char *s)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (c != '-')
 				return 0;
-		} else if (!((c >= '0' && c <= '9') ||
-			       (c >= 'a' && c <= 'f') ||
-			       (c >= 'A' && c <= 'F'))) {
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		               (c >= 'A' && c <= 'F'))) {
 			return 0;
 		}
 	}

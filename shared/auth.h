@@ -17,7 +17,7 @@
 
 enum auth_header {
 	AUTH_HEADER_OK,
-	AUTH_HEADER_MISSING,    /* no Authorization header */
+	AUTH_HEADER_MISSING, /* no Authorization header */
 	AUTH_HEADER_BAD_FORMAT, /* not "Bearer <token>" */
 	AUTH_HEADER__MAX
 };
@@ -39,8 +39,8 @@ void auth_hash_key(const char *key, char out[AUTH_HASH_LEN + 1]);
  * Make a new key from 32 bytes of RAND_bytes, and its first
  * characters for display.  Returns 0, or -1 when the generator fails.
  */
-int auth_new_key(char key[AUTH_KEY_LEN + 1],
-    char start[AUTH_START_LEN + 1]) WUR;
+int auth_new_key(
+    char key[AUTH_KEY_LEN + 1], char start[AUTH_START_LEN + 1]) WUR;
 
 /* Write a random (version 4) UUID; 0, or -1 when RAND_bytes fails. */
 int uuid_v4(char out[UUID_LEN + 1]) WUR;

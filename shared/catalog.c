@@ -67,8 +67,8 @@ parse_array(const char *text)
 
 unsigned
 catalog_caps(const char *modality, const char *input_json,
-    const char *output_json, const char *params_json,
-    long long context_length, int *n_params)
+    const char *output_json, const char *params_json, long long context_length,
+    int *n_params)
 {
 	struct json_object *in = parse_array(input_json);
 	struct json_object *out = parse_array(output_json);
@@ -115,9 +115,22 @@ put_nullable_int(struct jw *w, long long v)
 
 /* Columns of STMT_CATALOG_LOAD. */
 enum {
-	C_ID, C_NAME, C_CONTEXT, C_MAX_OUT, C_DESCRIPTION, C_MODALITY,
-	C_INPUT, C_OUTPUT, C_PARAMS, C_MODERATED, C_ACTIVE, C_CREATED,
-	C_FIRST_SEEN, C_LAST_SEEN, C_VERSION, C_LAST_SYNC
+	C_ID,
+	C_NAME,
+	C_CONTEXT,
+	C_MAX_OUT,
+	C_DESCRIPTION,
+	C_MODALITY,
+	C_INPUT,
+	C_OUTPUT,
+	C_PARAMS,
+	C_MODERATED,
+	C_ACTIVE,
+	C_CREATED,
+	C_FIRST_SEEN,
+	C_LAST_SEEN,
+	C_VERSION,
+	C_LAST_SYNC
 };
 
 static void
@@ -151,7 +164,8 @@ model_from_row(struct model *m, const PGresult *r, int row)
 	jw_key(&w, "description"),
 	    jw_str(&w, db_get_str(r, row, C_DESCRIPTION));
 	jw_key(&w, "modality"), jw_str(&w, db_get_str(r, row, C_MODALITY));
-	jw_key(&w, "inputModalities"), put_array(&w, db_get_str(r, row, C_INPUT));
+	jw_key(&w, "inputModalities"),
+	    put_array(&w, db_get_str(r, row, C_INPUT));
 	jw_key(&w, "outputModalities"),
 	    put_array(&w, db_get_str(r, row, C_OUTPUT));
 	jw_key(&w, "supportedParameters"),
@@ -172,13 +186,13 @@ model_from_row(struct model *m, const PGresult *r, int row)
 static int
 model_cmp_id(const void *a, const void *b)
 {
-	return strcmp(((const struct model *)a)->id,
-	    ((const struct model *)b)->id);
+	return strcmp(
+	    ((const struct model *)a)->id, ((const struct model *)b)->id);
 }
 
 enum db_status
-catalog_refresh(struct catalog *c, struct db *db, long long version,
-    int64_t last_sync_ms)
+catalog_refresh(
+    struct catalog *c, struct db *db, long long version, int64_t last_sync_ms)
 {
 	enum db_status st;
 	struct model *v;
@@ -248,8 +262,7 @@ cmp_ll_desc(long long a, long long b)
 static int
 cmp_ties(const struct ranked *a, const struct ranked *b)
 {
-	int c = cmp_ll_desc(nz(a->m->context_length),
-	    nz(b->m->context_length));
+	int c = cmp_ll_desc(nz(a->m->context_length), nz(b->m->context_length));
 
 	return c != 0 ? c : strcmp(a->m->id, b->m->id);
 }

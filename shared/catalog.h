@@ -17,12 +17,12 @@
 struct model {
 	char *id;
 	char *name;
-	long long context_length;        /* -1: null */
+	long long context_length; /* -1: null */
 	long long max_completion_tokens; /* -1: null */
-	int64_t created_ms;    /* OpenRouter's created; -1: null */
+	int64_t created_ms; /* OpenRouter's created; -1: null */
 	int64_t first_seen_ms;
-	unsigned caps;         /* enum filter_bit this model satisfies */
-	int n_params;          /* supported parameters ("capable") */
+	unsigned caps; /* enum filter_bit this model satisfies */
+	int n_params; /* supported parameters ("capable") */
 	int is_active;
 	/* {"id":…,…,"lastSeenAt":"…"  — the object without its end */
 	char *json;
@@ -68,8 +68,8 @@ int catalog_match(const struct model *m, unsigned filters);
  * the JSON arrays of modalities and parameters, context length.
  */
 unsigned catalog_caps(const char *modality, const char *input_json,
-    const char *output_json, const char *params_json,
-    long long context_length, int *n_params);
+    const char *output_json, const char *params_json, long long context_length,
+    int *n_params);
 
 /* Sort v[0..n) by key with the deterministic ties of §2. */
 void catalog_sort(struct ranked *v, size_t n, enum sort_key key);

@@ -5,13 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum config_type {
-	CONF_STRING,
-	CONF_URL,
-	CONF_INT,
-	CONF_LOG_LEVEL,
-	CONF__MAX
-};
+enum config_type { CONF_STRING, CONF_URL, CONF_INT, CONF_LOG_LEVEL, CONF__MAX };
 
 struct config_key {
 	const char *name;
@@ -26,27 +20,27 @@ struct config_key {
 
 static const struct config_key keys[] = {
 	{ "DATABASE_URL", CONF_STRING, OFF(database_url), 1, NULL, 1, 0 },
-	{ "DATABASE_READ_URL", CONF_STRING, OFF(database_read_url), 0, NULL,
-	    1, 0 },
+	{ "DATABASE_READ_URL", CONF_STRING, OFF(database_read_url), 0, NULL, 1,
+	    0 },
 	/* A short admin secret is guessable: ask for a real one. */
 	{ "ADMIN_SECRET", CONF_STRING, OFF(admin_secret), 0, NULL, 16, 0 },
 	{ "OPENROUTER_MODELS_URL", CONF_URL, OFF(openrouter_models_url), 0,
 	    "https://openrouter.ai/api/v1/models", 0, 0 },
-	{ "OPENROUTER_API_KEY", CONF_STRING, OFF(openrouter_api_key), 0,
-	    NULL, 1, 0 },
+	{ "OPENROUTER_API_KEY", CONF_STRING, OFF(openrouter_api_key), 0, NULL,
+	    1, 0 },
 	{ "FLR_STALE_AFTER", CONF_INT, OFF(stale_after), 0, "3600", 1,
 	    31536000 },
 	{ "FLR_STATEMENT_TIMEOUT_MS", CONF_INT, OFF(statement_timeout_ms), 0,
 	    "5000", 100, 600000 },
 	{ "FLR_LOG_LEVEL", CONF_LOG_LEVEL, OFF(log_level), 0, "info", 0, 0 },
-	{ "FLR_FEEDBACK_RETENTION_DAYS", CONF_INT,
-	    OFF(feedback_retention_days), 0, "90", 1, 36500 },
+	{ "FLR_FEEDBACK_RETENTION_DAYS", CONF_INT, OFF(feedback_retention_days),
+	    0, "90", 1, 36500 },
 	{ "FLR_REQUEST_LOG_RETENTION_DAYS", CONF_INT,
 	    OFF(request_log_retention_days), 0, "30", 1, 36500 },
 	{ "FLR_AVAILABILITY_RETENTION_DAYS", CONF_INT,
 	    OFF(availability_retention_days), 0, "90", 1, 36500 },
-	{ "FLR_SYNC_CONNECT_TIMEOUT_S", CONF_INT,
-	    OFF(sync_connect_timeout_s), 0, "10", 1, 300 },
+	{ "FLR_SYNC_CONNECT_TIMEOUT_S", CONF_INT, OFF(sync_connect_timeout_s),
+	    0, "10", 1, 300 },
 	{ "FLR_SYNC_TIMEOUT_S", CONF_INT, OFF(sync_timeout_s), 0, "30", 1,
 	    3600 },
 	{ "FLR_SYNC_RETRY_DELAY_MS", CONF_INT, OFF(sync_retry_delay_ms), 0,
@@ -79,24 +73,30 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 	switch (k->type) {
 	case CONF_STRING:
 		if ((long long)strlen(v) < k->min) {
-			snprintf(err, errsz, "%s: must be at least %lld "
-			    "characters", k->name, k->min);
+			snprintf(err, errsz,
+			    "%s: must be at least %lld "
+			    "characters",
+			    k->name, k->min);
 			return -1;
 		}
 		memcpy(field, &v, sizeof(v));
 		return 0;
 	case CONF_URL:
 		if (!valid_url(v)) {
-			snprintf(err, errsz, "%s: must be an https://, "
-			    "http:// or file:// URL", k->name);
+			snprintf(err, errsz,
+			    "%s: must be an https://, "
+			    "http:// or file:// URL",
+			    k->name);
 			return -1;
 		}
 		memcpy(field, &v, sizeof(v));
 		return 0;
 	case CONF_INT:
 		if (parse_int(v, k->min, k->max, &n) != 0) {
-			snprintf(err, errsz, "%s: must be an integer from "
-			    "%lld to %lld", k->name, k->min, k->max);
+			snprintf(err, errsz,
+			    "%s: must be an integer from "
+			    "%lld to %lld",
+			    k->name, k->min, k->max);
 			return -1;
 		}
 		memcpy(field, &n, sizeof(n));
@@ -105,8 +105,10 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 		enum log_level l;
 
 		if (log_parse_level(v, &l) != 0) {
-			snprintf(err, errsz, "%s: must be one of debug, info, "
-			    "warn, error", k->name);
+			snprintf(err, errsz,
+			    "%s: must be one of debug, info, "
+			    "warn, error",
+			    k->name);
 			return -1;
 		}
 		memcpy(field, &l, sizeof(l));

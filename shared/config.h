@@ -12,10 +12,10 @@
 struct config {
 	const char *database_url;
 	const char *database_read_url; /* NULL: use database_url */
-	const char *admin_secret;      /* NULL: admin routes disabled */
+	const char *admin_secret; /* NULL: admin routes disabled */
 	const char *openrouter_models_url;
 	const char *openrouter_api_key; /* NULL: no Authorization header */
-	long long stale_after;          /* seconds */
+	long long stale_after; /* seconds */
 	long long statement_timeout_ms;
 	enum log_level log_level;
 	long long feedback_retention_days;
@@ -23,9 +23,9 @@ struct config {
 	long long availability_retention_days;
 	/* OpenRouter fetch limits (SPEC 7); tests shorten them. */
 	long long sync_connect_timeout_s;
-	long long sync_timeout_s;      /* whole transfer, per try */
+	long long sync_timeout_s; /* whole transfer, per try */
 	long long sync_retry_delay_ms; /* before try 2; doubles after */
-	long long sync_max_bytes;      /* response body cap */
+	long long sync_max_bytes; /* response body cap */
 };
 
 /*

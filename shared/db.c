@@ -14,8 +14,8 @@ db_notice(void *arg, const char *message)
 	char esc[512];
 
 	(void)arg;
-	log_warn("database: %s", log_escape(message, strlen(message), esc,
-	    sizeof(esc)));
+	log_warn("database: %s",
+	    log_escape(message, strlen(message), esc, sizeof(esc)));
 }
 
 static void
@@ -48,8 +48,8 @@ db_connect(struct db *db)
 		char esc[512];
 
 		log_warn("database connection failed: %s",
-		    log_escape(PQerrorMessage(db->conn), 400, esc,
-			sizeof(esc)));
+		    log_escape(
+		        PQerrorMessage(db->conn), 400, esc, sizeof(esc)));
 	}
 }
 
@@ -68,8 +68,8 @@ db_prepare_all(struct db *db)
 		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok)
-			log_error("prepare %s: %s", d->name,
-			    PQresultErrorMessage(r));
+			log_error(
+			    "prepare %s: %s", d->name, PQresultErrorMessage(r));
 		PQclear(r);
 		if (!ok)
 			return -1;
@@ -152,8 +152,8 @@ classify(struct db *db, PGresult *r, const char *what)
 
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		log_error("%s: connection lost: %s", what,
-		    log_escape(PQerrorMessage(db->conn), 400, msg,
-			sizeof(msg)));
+		    log_escape(
+		        PQerrorMessage(db->conn), 400, msg, sizeof(msg)));
 		db->prepared = 0;
 		return DB_UNAVAILABLE;
 	}
@@ -161,10 +161,10 @@ classify(struct db *db, PGresult *r, const char *what)
 		return DB_CONFLICT;
 	log_error("%s: %s", what,
 	    log_escape(r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn),
-		400, msg, sizeof(msg)));
+	        400, msg, sizeof(msg)));
 	/* Class 08 (connection) and 57P (shutdown) mean: reconnect. */
-	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
-	    strncmp(state, "57P", 3) == 0)) {
+	if (state != NULL &&
+	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)) {
 		PQfinish(db->conn);
 		db->conn = NULL;
 		db->prepared = 0;
@@ -184,8 +184,8 @@ db_exec(struct db *db, enum stmt s, const char *const *params, int n,
 		*st = DB_UNAVAILABLE;
 		return NULL;
 	}
-	r = PQexecPrepared(db->conn, sql_stmts[s].name, n, params, NULL, NULL,
-	    0);
+	r = PQexecPrepared(
+	    db->conn, sql_stmts[s].name, n, params, NULL, NULL, 0);
 	rs = PQresultStatus(r);
 	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 		*st = DB_OK;

@@ -16,7 +16,7 @@ enum db_status {
 	DB_OK,
 	DB_NOTFOUND,
 	DB_CONFLICT,
-	DB_ERROR,       /* the statement failed; the connection is fine */
+	DB_ERROR, /* the statement failed; the connection is fine */
 	DB_UNAVAILABLE, /* no usable connection: answer 503 */
 	DB__MAX
 };
@@ -54,8 +54,8 @@ void db_close(struct db *db);
  * violation), DB_UNAVAILABLE (connection lost) or DB_ERROR; the
  * server's message goes to the log.
  */
-PGresult *db_exec(struct db *db, enum stmt s, const char *const *params,
-    int n, enum db_status *st) WUR;
+PGresult *db_exec(struct db *db, enum stmt s, const char *const *params, int n,
+    enum db_status *st) WUR;
 
 /*
  * Run a plain command with no parameters and no result rows (BEGIN,

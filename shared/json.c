@@ -170,11 +170,21 @@ json_escape(struct buf *b, const char *s, size_t n)
 		buf_append(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {
-		case '"': buf_puts(b, "\\\""); break;
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\t': buf_puts(b, "\\t"); break;
+		case '"':
+			buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		case '\r':
+			buf_puts(b, "\\r");
+			break;
+		case '\t':
+			buf_puts(b, "\\t");
+			break;
 		default:
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4];
@@ -203,8 +213,8 @@ static int jv_number_syntax(struct jv *v);
 static void
 jv_ws(struct jv *v)
 {
-	while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' ||
-	    *v->p == '\n' || *v->p == '\r'))
+	while (v->p < v->end &&
+	    (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
 		v->p++;
 }
 
@@ -396,8 +406,9 @@ jv_container(struct jv *v, unsigned char close)
 			v->depth--;
 			return 0;
 		}
-		return jv_fail(v, v->p >= v->end ? "unexpected end of JSON"
-						 : "expected ',' or a close");
+		return jv_fail(v,
+		    v->p >= v->end ? "unexpected end of JSON"
+		                   : "expected ',' or a close");
 	}
 }
 
@@ -428,8 +439,8 @@ jv_value(struct jv *v)
 }
 
 int
-json_validate(const char *text, size_t len, int max_depth, char *err,
-    size_t errsz)
+json_validate(
+    const char *text, size_t len, int max_depth, char *err, size_t errsz)
 {
 	struct jv v = { (const unsigned char *)text,
 		(const unsigned char *)text + len, 0, max_depth, NULL };
@@ -446,8 +457,7 @@ json_validate(const char *text, size_t len, int max_depth, char *err,
 }
 
 struct json_object *
-json_parse(const char *text, size_t len, int max_depth, char *err,
-    size_t errsz)
+json_parse(const char *text, size_t len, int max_depth, char *err, size_t errsz)
 {
 	struct json_tokener *tok;
 	struct json_object *obj = NULL;
@@ -464,8 +474,8 @@ json_parse(const char *text, size_t len, int max_depth, char *err,
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	json_tokener_set_flags(tok,
-	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(
+	    tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	/* A bare number at the very end waits for more: end it. */
@@ -479,8 +489,8 @@ json_parse(const char *text, size_t len, int max_depth, char *err,
 		obj = NULL;
 		snprintf(err, errsz, "%s",
 		    jerr == json_tokener_continue
-			? "unexpected end of JSON"
-			: json_tokener_error_desc(jerr));
+		        ? "unexpected end of JSON"
+		        : json_tokener_error_desc(jerr));
 	}
 	json_tokener_free(tok);
 	if (obj == NULL && jerr == json_tokener_success)
@@ -499,7 +509,7 @@ json_get_string(struct json_object *obj, const char *key, int *err)
 	/* An embedded NUL would be cut short everywhere after here. */
 	if (!json_object_is_type(v, json_type_string) ||
 	    (size_t)json_object_get_string_len(v) !=
-		strlen(json_object_get_string(v))) {
+	        strlen(json_object_get_string(v))) {
 		*err = 1;
 		return NULL;
 	}

@@ -55,24 +55,23 @@ void json_escape(struct buf *b, const char *s, size_t n);
  * nested at most max_depth deep.  Returns 0, or -1 with the reason and
  * byte offset in err.
  */
-int json_validate(const char *text, size_t len, int max_depth, char *err,
-    size_t errsz) WUR;
+int json_validate(
+    const char *text, size_t len, int max_depth, char *err, size_t errsz) WUR;
 
 /*
  * Parse text (len bytes) as JSON with nesting at most max_depth.
  * Returns the object (caller json_object_put()s it) or NULL with a
  * short reason in err (also for the document "null").
  */
-struct json_object *json_parse(const char *text, size_t len, int max_depth,
-    char *err, size_t errsz);
+struct json_object *json_parse(
+    const char *text, size_t len, int max_depth, char *err, size_t errsz);
 
 /*
  * Typed reads of an object's member, never coerced.  An absent member
  * or JSON null gives NULL (string) or -1 (boolean) with *err 0; a
  * member of another type (or a string with a NUL in it) sets *err 1.
  */
-const char *json_get_string(struct json_object *obj, const char *key,
-    int *err);
+const char *json_get_string(struct json_object *obj, const char *key, int *err);
 int json_get_bool(struct json_object *obj, const char *key, int *err);
 
 /*

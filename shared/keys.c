@@ -22,8 +22,7 @@ enum { C_ID, C_CREATED, C_EXPIRES };
  * same statement.
  */
 static enum key_status
-insert_key(struct db *db, const char *name, long long days,
-    struct new_key *out)
+insert_key(struct db *db, const char *name, long long days, struct new_key *out)
 {
 	char hash[AUTH_HASH_LEN + 1], uid[24], d[24], limit[16];
 	const char *params[6];
@@ -76,8 +75,8 @@ finish(struct db *db, enum key_status ks)
 
 /* Run a statement that returns the owner's row; *r its result. */
 static enum key_status
-owner_row(struct db *db, enum stmt s, const char *const *params, int n,
-    PGresult **r)
+owner_row(
+    struct db *db, enum stmt s, const char *const *params, int n, PGresult **r)
 {
 	enum db_status st;
 
@@ -158,8 +157,8 @@ keys_create_for_email(struct db *db, const char *email,
 	st = db_command(db, "BEGIN");
 	if (st != DB_OK)
 		return from_db(st);
-	return finish(db, admin_steps(db, email, rate_limit_max, name,
-	    expires_days, out));
+	return finish(db,
+	    admin_steps(db, email, rate_limit_max, name, expires_days, out));
 }
 
 void
@@ -233,8 +232,8 @@ keys_email_normalize(const char *in, char out[EMAIL_MAX + 1])
 		return -1;
 	/* One address, one user, whatever case it was typed in. */
 	for (i = 0; i <= n; i++)
-		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32)
-							 : in[i];
+		out[i] =
+		    (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
 	return 0;
 }
 
@@ -254,13 +253,19 @@ keys_name_valid(const char *name)
 
 /* Columns of KEY_COLUMNS in sql.c. */
 enum {
-	R_ID, R_NAME, R_START, R_CREATED, R_LAST_USED, R_EXPIRES, R_ENABLED,
-	R_REQUESTS, R_EXPIRED
+	R_ID,
+	R_NAME,
+	R_START,
+	R_CREATED,
+	R_LAST_USED,
+	R_EXPIRES,
+	R_ENABLED,
+	R_REQUESTS,
+	R_EXPIRED
 };
 
 void
-keys_write_row(struct jw *w, const PGresult *r, int row,
-    const char *current_id)
+keys_write_row(struct jw *w, const PGresult *r, int row, const char *current_id)
 {
 	const char *id = PQgetvalue(r, row, R_ID);
 

@@ -20,16 +20,16 @@
 
 /* Every key a user holds counts: enabled or not, expired or not. */
 #define KEYS_PER_USER 10
-#define KEY_NAME_MAX 100   /* characters */
-#define EMAIL_MAX 320      /* bytes */
+#define KEY_NAME_MAX 100 /* characters */
+#define EMAIL_MAX 320 /* bytes */
 #define KEY_EXPIRY_MAX_DAYS 3650
 
 enum key_status {
 	KEY_OK,
-	KEY_LIMIT,       /* the user already holds KEYS_PER_USER keys */
-	KEY_NO_RANDOM,   /* RAND_bytes failed */
+	KEY_LIMIT, /* the user already holds KEYS_PER_USER keys */
+	KEY_NO_RANDOM, /* RAND_bytes failed */
 	KEY_UNAVAILABLE, /* the database is away: 503 */
-	KEY_ERROR,       /* the database refused: 500 */
+	KEY_ERROR, /* the database refused: 500 */
 	KEY__MAX
 };
 
@@ -78,8 +78,8 @@ int keys_name_valid(const char *name);
  * STMT_ADMIN_KEY_LIST) as one key object; current_id, when it matches
  * the key's id, marks the key the request was made with.
  */
-void keys_write_row(struct jw *w, const PGresult *r, int row,
-    const char *current_id);
+void keys_write_row(
+    struct jw *w, const PGresult *r, int row, const char *current_id);
 
 /* Write the members of a new key (plaintext included) into an open object. */
 void keys_write_new(struct jw *w, const struct new_key *k, const char *name);

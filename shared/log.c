@@ -55,14 +55,14 @@ log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level < lg.min || level >= LOG__MAX)
 		return;
-	n = snprintf(line, sizeof(line), "%s: %s:", lg.program,
-	    level_names[level]);
+	n = snprintf(
+	    line, sizeof(line), "%s: %s:", lg.program, level_names[level]);
 	if (lg.request_id[0] != '\0' && n > 0 && (size_t)n < sizeof(line))
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " rid=%s",
 		    lg.request_id);
 	if (lg.route[0] != '\0' && n > 0 && (size_t)n < sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n,
-		    " route=%s", lg.route);
+		n += snprintf(
+		    line + n, sizeof(line) - (size_t)n, " route=%s", lg.route);
 	if (n > 0 && (size_t)n < sizeof(line) - 1) {
 		line[n++] = ' ';
 		va_start(ap, fmt);

@@ -10,13 +10,7 @@
 
 #include "util.h"
 
-enum log_level {
-	LOG_DEBUG,
-	LOG_INFO,
-	LOG_WARN,
-	LOG_ERROR,
-	LOG__MAX
-};
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
 
 /* Set the lowest level written and the program name in each line. */
 void log_setup(const char *program, enum log_level min);

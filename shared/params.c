@@ -56,7 +56,11 @@ static const struct {
 };
 
 static const char *filter_names[FILTER__COUNT] = {
-	"chat", "vision", "tools", "longContext", "reasoning",
+	"chat",
+	"vision",
+	"tools",
+	"longContext",
+	"reasoning",
 };
 
 const char *
@@ -132,8 +136,8 @@ decode(const char *s, size_t n, struct arena *a)
 }
 
 int
-query_parse(const char *qs, struct arena *a, struct query *q,
-    struct param_error *err)
+query_parse(
+    const char *qs, struct arena *a, struct query *q, struct param_error *err)
 {
 	const char *p = qs ? qs : "";
 
@@ -150,7 +154,7 @@ query_parse(const char *qs, struct arena *a, struct query *q,
 		}
 		name = decode(p, nlen, a);
 		value = eq ? decode(eq + 1, len - nlen - 1, a)
-			   : arena_strdup(a, "");
+		           : arena_strdup(a, "");
 		if (name == NULL || value == NULL) {
 			err->code = "invalid_query";
 			err->param = NULL;
@@ -185,8 +189,7 @@ list_params_defaults(struct list_params *p, int for_health)
 	p->range = TR_24H;
 }
 
-static int
-bad(struct param_error *err, enum param_id id, const char *fmt, ...)
+static int bad(struct param_error *err, enum param_id id, const char *fmt, ...)
     PRINTF_LIKE(3, 4);
 
 static int
@@ -219,7 +222,8 @@ set_filter(const char *v, struct list_params *p, struct param_error *err)
 				found = 1;
 			}
 		if (!found)
-			return bad(err, P_FILTER, "filter must be a comma list "
+			return bad(err, P_FILTER,
+			    "filter must be a comma list "
 			    "of: chat, vision, tools, longContext, reasoning");
 		if (s[len] == '\0')
 			break;
@@ -245,22 +249,26 @@ list_param_set(enum param_id id, const char *v, struct list_params *p,
 				p->sort = (enum sort_key)i;
 				return 0;
 			}
-		return bad(err, id, "sort must be one of: contextLength, "
+		return bad(err, id,
+		    "sort must be one of: contextLength, "
 		    "maxOutput, capable, leastIssues, newest");
 	case P_TOP_N:
 		if (parse_int(v, 1, 100, &n) != 0)
-			return bad(err, id, "topN must be an integer from 1 "
+			return bad(err, id,
+			    "topN must be an integer from 1 "
 			    "to 100");
 		p->top_n = (int)n;
 		return 0;
 	case P_MAX_ERROR_RATE:
 		if (parse_decimal(v, 0, 100, &p->max_error_rate) != 0)
-			return bad(err, id, "maxErrorRate must be a number "
+			return bad(err, id,
+			    "maxErrorRate must be a number "
 			    "from 0 to 100");
 		return 0;
 	case P_MIN_REPORTS:
 		if (parse_int(v, 0, 1000000, &p->min_reports) != 0)
-			return bad(err, id, "minReports must be an integer "
+			return bad(err, id,
+			    "minReports must be an integer "
 			    "from 0 to 1000000");
 		return 0;
 	case P_TIME_RANGE:
@@ -270,8 +278,10 @@ list_param_set(enum param_id id, const char *v, struct list_params *p,
 				p->range = (enum time_range)i;
 				return 0;
 			}
-		return bad(err, id, "timeRange must be one of: 15m, 30m, 1h, "
-		    "6h, 24h, 7d, 30d%s", for_health ? "" : ", all");
+		return bad(err, id,
+		    "timeRange must be one of: 15m, 30m, 1h, "
+		    "6h, 24h, 7d, 30d%s",
+		    for_health ? "" : ", all");
 	case P_MY_REPORTS:
 		if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
 			p->my_reports = v[0] == 't';
@@ -285,8 +295,8 @@ list_param_set(enum param_id id, const char *v, struct list_params *p,
 }
 
 int
-list_params_parse(const struct query *q, struct list_params *p,
-    int for_health, struct param_error *err)
+list_params_parse(const struct query *q, struct list_params *p, int for_health,
+    struct param_error *err)
 {
 	const char *seen_as[P__MAX] = { 0 };
 	int at[P__MAX];
@@ -297,7 +307,8 @@ list_params_parse(const struct query *q, struct list_params *p,
 	/* Duplicates first: a repeat is the error, whatever its values. */
 	for (i = 0; i < q->n; i++) {
 		for (k = 0; k < NELEM(param_aliases); k++)
-			if (strcmp(q->pairs[i].name, param_aliases[k].name) == 0)
+			if (strcmp(q->pairs[i].name, param_aliases[k].name) ==
+			    0)
 				break;
 		if (k == NELEM(param_aliases))
 			continue; /* unknown parameters are ignored */
@@ -318,7 +329,7 @@ list_params_parse(const struct query *q, struct list_params *p,
 		for (id = 0; id < P__MAX; id++)
 			if (seen_as[id] != NULL && at[id] == i) {
 				if (list_param_set(id, q->pairs[i].value, p,
-					for_health, err) != 0)
+				        for_health, err) != 0)
 					return -1;
 				p->given[id] = 1;
 			}

@@ -65,7 +65,7 @@ enum filter_bit {
 
 struct list_params {
 	int given[P__MAX]; /* 1 where the request named the parameter */
-	unsigned filters;  /* enum filter_bit, AND-combined */
+	unsigned filters; /* enum filter_bit, AND-combined */
 	enum sort_key sort;
 	int top_n; /* 0: no cap */
 	double max_error_rate; /* < 0: none */
@@ -76,7 +76,7 @@ struct list_params {
 
 /* What a refused parameter gets: always a 400 in this module. */
 struct param_error {
-	const char *code;  /* "invalid_parameter", "duplicate_parameter", ... */
+	const char *code; /* "invalid_parameter", "duplicate_parameter", ... */
 	const char *param; /* the parameter's canonical name, or NULL */
 	char detail[200];
 };
@@ -104,8 +104,8 @@ int list_params_parse(const struct query *q, struct list_params *p,
  * Validate one parameter's value by canonical name (also used for the
  * fields of saved preferences).  Returns 0 or -1 with *err.
  */
-int list_param_set(enum param_id id, const char *value,
-    struct list_params *p, int for_health, struct param_error *err) WUR;
+int list_param_set(enum param_id id, const char *value, struct list_params *p,
+    int for_health, struct param_error *err) WUR;
 
 const char *param_name(enum param_id id);
 const char *sort_name(enum sort_key s);

@@ -19,16 +19,16 @@ static const char *field_names[PREF__MAX] = {
 /* What each field accepts, as the 400 says it. */
 static const char *field_rules[PREF__MAX] = {
 	[PREF_USE_CASES] = "useCases must be an array of (or a comma list "
-	    "of) chat, vision, tools, longContext, reasoning",
+	                   "of) chat, vision, tools, longContext, reasoning",
 	[PREF_SORT] = "sort must be one of: contextLength, maxOutput, "
-	    "capable, leastIssues, newest",
+	              "capable, leastIssues, newest",
 	[PREF_TOP_N] = "topN must be an integer from 1 to 100",
 	[PREF_MAX_ERROR_RATE] = "maxErrorRate must be a number from 0 to 100",
 	[PREF_TIME_RANGE] = "timeRange must be one of: 15m, 30m, 1h, 6h, "
-	    "24h, 7d, 30d, all",
+	                    "24h, 7d, 30d, all",
 	[PREF_MY_REPORTS] = "myReports must be true or false",
 	[PREF_EXCLUDE] = "excludeModelIds must be an array of at most 50 "
-	    "distinct model ids, each a string of 1 to 256 bytes",
+	                 "distinct model ids, each a string of 1 to 256 bytes",
 };
 
 const char *
@@ -188,8 +188,8 @@ prefs_clear(struct prefs *pr)
 }
 
 int
-prefs_parse_update(struct json_object *body, struct arena *a,
-    struct prefs *set, int clear[PREF__MAX], struct prefs_error *err)
+prefs_parse_update(struct json_object *body, struct arena *a, struct prefs *set,
+    int clear[PREF__MAX], struct prefs_error *err)
 {
 	enum pref_field f;
 
@@ -244,7 +244,8 @@ prefs_load(const char *stored, struct arena *a, struct prefs *out)
 	json_object_object_foreach(obj, name, v)
 	{
 		if (field_of(name, &f) != 0) {
-			log_warn("saved preference \"%s\" ignored: no such field",
+			log_warn(
+			    "saved preference \"%s\" ignored: no such field",
 			    log_escape(name, strlen(name), esc, sizeof(esc)));
 			continue;
 		}

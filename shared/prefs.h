@@ -20,7 +20,7 @@
 #include "params.h"
 #include "util.h"
 
-#define PREFS_EXCLUDE_MAX 50  /* distinct excluded model ids */
+#define PREFS_EXCLUDE_MAX 50 /* distinct excluded model ids */
 #define PREFS_MODEL_ID_MAX 256 /* bytes of one id */
 
 enum pref_field {
@@ -35,7 +35,7 @@ enum pref_field {
 };
 
 struct prefs {
-	int has[PREF__MAX];   /* 1: set to the value below */
+	int has[PREF__MAX]; /* 1: set to the value below */
 	struct list_params p; /* values of the listing fields that are set */
 	const char *exclude[PREFS_EXCLUDE_MAX];
 	size_t n_exclude;
@@ -43,7 +43,7 @@ struct prefs {
 
 /* A refused field of a PUT body: always a 400. */
 struct prefs_error {
-	const char *code;  /* "invalid_field" or "unknown_field" */
+	const char *code; /* "invalid_field" or "unknown_field" */
 	const char *field; /* the body's member name */
 	char detail[200];
 };
@@ -72,8 +72,7 @@ void prefs_load(const char *stored, struct arena *a, struct prefs *out);
  * Write the fields set in pr: every field with its value or (all_fields)
  * null when unset, as members of the object being written by w.
  */
-void prefs_write_members(struct jw *w, const struct prefs *pr,
-    int all_fields);
+void prefs_write_members(struct jw *w, const struct prefs *pr, int all_fields);
 
 /*
  * Give p the saved value of every listing parameter the request did

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 struct quota {
-	long long limit;          /* rate_limit_max */
-	long long count;          /* window_count after this request */
+	long long limit; /* rate_limit_max */
+	long long count; /* window_count after this request */
 	long long window_seconds; /* rate_limit_window_seconds */
 	int64_t window_start_ms;
 	int64_t now_ms; /* the database's clock, same as window_start */

@@ -28,12 +28,12 @@ read_cutoffs(struct db *db, const struct config *cfg, struct cutoffs *c,
 	enum db_status st;
 	PGresult *r;
 
-	snprintf(days[0], sizeof(days[0]), "%lld",
-	    cfg->feedback_retention_days);
-	snprintf(days[1], sizeof(days[1]), "%lld",
-	    cfg->request_log_retention_days);
-	snprintf(days[2], sizeof(days[2]), "%lld",
-	    cfg->availability_retention_days);
+	snprintf(
+	    days[0], sizeof(days[0]), "%lld", cfg->feedback_retention_days);
+	snprintf(
+	    days[1], sizeof(days[1]), "%lld", cfg->request_log_retention_days);
+	snprintf(
+	    days[2], sizeof(days[2]), "%lld", cfg->availability_retention_days);
 	r = db_exec(db, STMT_RETENTION_CUTOFFS, params, 3, &st);
 	if (r == NULL)
 		return st;
@@ -134,9 +134,11 @@ retention_run(struct db *db, const struct config *cfg, long long budget_ms,
 		for (i = 0; i < NELEM(steps) && done; i++) {
 			st = drain(db, &steps[i], deadline, &done);
 			if (st != DB_OK) {
-				snprintf(err, errsz, "database %s: cannot "
-				    "delete old %s", st == DB_UNAVAILABLE
-					? "unavailable" : "error",
+				snprintf(err, errsz,
+				    "database %s: cannot "
+				    "delete old %s",
+				    st == DB_UNAVAILABLE ? "unavailable"
+				                         : "error",
 				    steps[i].what);
 				break;
 			}

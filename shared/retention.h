@@ -26,12 +26,12 @@
 #define RETENTION_BATCH 5000
 
 struct retention_result {
-	long long feedback;      /* model_feedback rows deleted */
-	long long rollup;        /* feedback_rollup rows deleted */
-	long long request_logs;  /* api_request_logs rows deleted */
-	long long availability;  /* model_availability_snapshots rows */
-	int64_t feedback_cutoff_ms;     /* reports before this went */
-	int64_t request_log_cutoff_ms;  /* request logs before this */
+	long long feedback; /* model_feedback rows deleted */
+	long long rollup; /* feedback_rollup rows deleted */
+	long long request_logs; /* api_request_logs rows deleted */
+	long long availability; /* model_availability_snapshots rows */
+	int64_t feedback_cutoff_ms; /* reports before this went */
+	int64_t request_log_cutoff_ms; /* request logs before this */
 	int64_t availability_cutoff_ms; /* days wholly before this */
 	int complete; /* 0: the time budget ran out first */
 	double duration_ms;

@@ -3,6 +3,8 @@
 /* Milliseconds since the epoch of a timestamptz expression. */
 #define MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
 
+/* The SQL reads best as laid out by hand. */
+/* clang-format off */
 const struct stmt_def sql_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", "SELECT 1", 0 },
 
@@ -537,3 +539,4 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " WHERE id = $1",
 	    8 },
 };
+/* clang-format on */

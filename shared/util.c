@@ -317,8 +317,8 @@ format_iso8601(int64_t ms, char out[25])
 	gmtime_r(&secs, &tm);
 	/* Fields are in range, but the compiler can't know: format wide. */
 	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+	    (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, millis);
 	memcpy(out, tmp, 24);
 	out[24] = '\0';
 }

@@ -26,15 +26,13 @@ char *xstrndup(const char *s, size_t n);
  * but a leading '-' when min < 0, no spaces, no empty string.
  * Returns 0 on success, -1 otherwise (*out untouched).
  */
-int parse_int(const char *s, long long min, long long max,
-    long long *out) WUR;
+int parse_int(const char *s, long long min, long long max, long long *out) WUR;
 
 /*
  * Parse all of s as a plain decimal ("12", "0.5", "33.33"; no sign,
  * exponent, spaces, or bare point) in [min, max].  Returns 0 or -1.
  */
-int parse_decimal(const char *s, double min, double max,
-    double *out) WUR;
+int parse_decimal(const char *s, double min, double max, double *out) WUR;
 
 /*
  * A growable buffer that refuses to grow past cap bytes.  Appends

@@ -40,8 +40,7 @@ write_result(struct response *res, const struct retention_result *rr)
 }
 
 void
-route_admin_cleanup(struct app *app, struct request *req,
-    struct response *res)
+route_admin_cleanup(struct app *app, struct request *req, struct response *res)
 {
 	struct retention_result rr;
 	char err[256];
@@ -50,13 +49,13 @@ route_admin_cleanup(struct app *app, struct request *req,
 	if (guard_admin(app, req, res) != 0)
 		return;
 	if (retention_run(&app->db, &app->cfg, CLEANUP_BUDGET_MS, &rr, err,
-		sizeof(err)) != DB_OK) {
+	        sizeof(err)) != DB_OK) {
 		log_error("cleanup: %s", err);
 		response_unavailable(res);
 		return;
 	}
 	log_info("cleanup: deleted %lld reports, %lld rollup rows, %lld "
-	    "request logs, %lld availability days in %.0f ms%s",
+	         "request logs, %lld availability days in %.0f ms%s",
 	    rr.feedback, rr.rollup, rr.request_logs, rr.availability,
 	    rr.duration_ms, rr.complete ? "" : " (more to do)");
 	write_result(res, &rr);

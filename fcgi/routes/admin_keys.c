@@ -17,8 +17,8 @@ static const char email_rule[] =
     "email must be an email address (local@domain) of at most 320 bytes";
 
 void
-route_admin_keys_create(struct app *app, struct request *req,
-    struct response *res)
+route_admin_keys_create(
+    struct app *app, struct request *req, struct response *res)
 {
 	struct json_object *body = NULL;
 	char email[EMAIL_MAX + 1];
@@ -42,7 +42,8 @@ route_admin_keys_create(struct app *app, struct request *req,
 	if (accounts_key_fields(body, &name, &days, res) != 0)
 		goto out;
 	if (json_get_int(body, "rateLimitMax", 0, RATE_LIMIT_MAX, &max) < 0) {
-		accounts_field_error(res, "rateLimitMax", "rateLimitMax must "
+		accounts_field_error(res, "rateLimitMax",
+		    "rateLimitMax must "
 		    "be an integer from 0 to 1000000");
 		goto out;
 	}
@@ -55,8 +56,7 @@ out:
 
 /* ?email=: exactly once, a valid address; 0 or -1 with the 400. */
 static int
-read_email(struct request *req, struct response *res,
-    char email[EMAIL_MAX + 1])
+read_email(struct request *req, struct response *res, char email[EMAIL_MAX + 1])
 {
 	struct param_error pe;
 	const char *v = NULL;
@@ -78,8 +78,8 @@ read_email(struct request *req, struct response *res,
 		v = q.pairs[i].value;
 	}
 	if (v == NULL || keys_email_normalize(v, email) != 0) {
-		response_problem(res, 400, "invalid_parameter", "email", "%s",
-		    email_rule);
+		response_problem(
+		    res, 400, "invalid_parameter", "email", "%s", email_rule);
 		return -1;
 	}
 	return 0;
@@ -89,8 +89,8 @@ read_email(struct request *req, struct response *res,
 enum { L_USER = 9, L_RATE_LIMIT = 10 };
 
 void
-route_admin_keys_list(struct app *app, struct request *req,
-    struct response *res)
+route_admin_keys_list(
+    struct app *app, struct request *req, struct response *res)
 {
 	char email[EMAIL_MAX + 1];
 	const char *params[1] = { email };
@@ -123,8 +123,8 @@ route_admin_keys_list(struct app *app, struct request *req,
 }
 
 void
-route_admin_keys_delete(struct app *app, struct request *req,
-    struct response *res)
+route_admin_keys_delete(
+    struct app *app, struct request *req, struct response *res)
 {
 	const char *params[2] = { req->path_arg, NULL };
 	enum db_status st;

@@ -71,10 +71,11 @@ skip_if_fresh(struct app *app, struct response *res)
 	age = (now - last) / 1000;
 	if (last < 0 || age >= app->cfg.stale_after)
 		return 0;
-	buf_printf(&res->body, "{\"success\":true,\"skipped\":true,"
+	buf_printf(&res->body,
+	    "{\"success\":true,\"skipped\":true,"
 	    "\"reason\":\"data_fresh\",\"ageSeconds\":%lld,"
-	    "\"staleAfterSeconds\":%lld}", age < 0 ? 0 : age,
-	    app->cfg.stale_after);
+	    "\"staleAfterSeconds\":%lld}",
+	    age < 0 ? 0 : age, app->cfg.stale_after);
 	return 1;
 }
 
@@ -93,7 +94,8 @@ write_result(struct response *res, const struct sync_result *sr)
 	jw_key(&w, "inserted"), jw_int(&w, sr->inserted);
 	jw_key(&w, "updated"), jw_int(&w, sr->updated);
 	jw_key(&w, "deactivated"), jw_int(&w, sr->deactivated);
-	jw_key(&w, "deactivationSkipped"), jw_bool(&w, sr->deactivation_skipped);
+	jw_key(&w, "deactivationSkipped"),
+	    jw_bool(&w, sr->deactivation_skipped);
 	jw_key(&w, "catalogVersion"), jw_int(&w, sr->catalog_version);
 	jw_key(&w, "tries"), jw_int(&w, sr->tries);
 	jw_key(&w, "durationMs"), jw_int(&w, (long long)sr->duration_ms);
@@ -108,7 +110,8 @@ route_admin_sync(struct app *app, struct request *req, struct response *res)
 	int force;
 
 	response_header(res, "Cache-Control", "no-store");
-	if (guard_admin(app, req, res) != 0 || read_force(req, res, &force) != 0)
+	if (guard_admin(app, req, res) != 0 ||
+	    read_force(req, res, &force) != 0)
 		return;
 	if (!force && skip_if_fresh(app, res) != 0)
 		return;

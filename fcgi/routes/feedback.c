@@ -29,8 +29,7 @@ field_error(struct response *res, const char *param, const char *detail)
 }
 
 static int
-read_outcome(struct json_object *body, struct report *rep,
-    struct response *res)
+read_outcome(struct json_object *body, struct report *rep, struct response *res)
 {
 	static const char *issues[] = { "rate_limited", "unavailable",
 		"error" };
@@ -43,52 +42,56 @@ read_outcome(struct json_object *body, struct report *rep,
 		return field_error(res, "success", "success must be a boolean");
 	issue = json_get_string(body, "issue", &err);
 	if (err)
-		return field_error(res, "issue", "issue must be one of: "
+		return field_error(res, "issue",
+		    "issue must be one of: "
 		    "rate_limited, unavailable, error");
 	if (success == 1 && issue != NULL)
-		return field_error(res, "issue", "give either success: true "
+		return field_error(res, "issue",
+		    "give either success: true "
 		    "or an issue, not both");
 	if (success == 1) {
 		rep->outcome = "success";
 		return 0;
 	}
 	if (issue == NULL)
-		return field_error(res, "success", "give success: true or an "
+		return field_error(res, "success",
+		    "give success: true or an "
 		    "issue (rate_limited, unavailable, error)");
 	for (i = 0; i < NELEM(issues); i++)
 		if (strcmp(issue, issues[i]) == 0) {
 			rep->outcome = issues[i];
 			return 0;
 		}
-	return field_error(res, "issue", "issue must be one of: "
+	return field_error(res, "issue",
+	    "issue must be one of: "
 	    "rate_limited, unavailable, error");
 }
 
 /* Every field's type and bounds, before any database work. */
 static int
-read_report(struct json_object *body, struct report *rep,
-    struct response *res)
+read_report(struct json_object *body, struct report *rep, struct response *res)
 {
 	int err, dry;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->model_id = json_get_string(body, "modelId", &err);
 	if (err || rep->model_id == NULL || rep->model_id[0] == '\0')
-		return field_error(res, "modelId",
-		    "modelId must be a non-empty string");
+		return field_error(
+		    res, "modelId", "modelId must be a non-empty string");
 	if (strlen(rep->model_id) > MODEL_ID_MAX)
-		return field_error(res, "modelId",
-		    "modelId must be at most 256 bytes");
+		return field_error(
+		    res, "modelId", "modelId must be at most 256 bytes");
 	if (read_outcome(body, rep, res) != 0)
 		return -1;
 	rep->details = json_get_string(body, "details", &err);
 	if (err || (rep->details && utf8_length(rep->details) > DETAILS_MAX))
-		return field_error(res, "details", "details must be a string "
+		return field_error(res, "details",
+		    "details must be a string "
 		    "of at most 1000 characters");
 	rep->request_id = json_get_string(body, "requestId", &err);
 	if (err || (rep->request_id && !uuid_valid(rep->request_id)))
-		return field_error(res, "requestId",
-		    "requestId must be a UUID");
+		return field_error(
+		    res, "requestId", "requestId must be a UUID");
 	dry = json_get_bool(body, "dryRun", &err);
 	if (err)
 		return field_error(res, "dryRun", "dryRun must be a boolean");
@@ -110,8 +113,8 @@ store(struct app *app, const char *token, const struct report *rep,
 	long long wait;
 
 	if (!auth_key_wellformed(token)) {
-		response_problem(res, 401, "invalid_key", NULL,
-		    "unknown API key");
+		response_problem(
+		    res, 401, "invalid_key", NULL, "unknown API key");
 		return;
 	}
 	if (uuid_v4(id) != 0) {
@@ -137,10 +140,10 @@ store(struct app *app, const char *token, const struct report *rep,
 	if (PQntuples(r) != 1 || !db_get_bool(r, 0, F_ENABLED, 0)) {
 		response_problem(res, 401, "invalid_key", NULL, "%s",
 		    PQntuples(r) != 1 ? "unknown API key"
-				      : "this API key is disabled");
+		                      : "this API key is disabled");
 	} else if (db_get_bool(r, 0, F_EXPIRED, 0)) {
-		response_problem(res, 401, "expired_key", NULL,
-		    "this API key has expired");
+		response_problem(
+		    res, 401, "expired_key", NULL, "this API key has expired");
 	} else if (!db_get_bool(r, 0, F_MODEL, 0)) {
 		response_problem(res, 422, "unknown_model", "modelId",
 		    "modelId is not a model in the catalogue");

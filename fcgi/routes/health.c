@@ -47,8 +47,8 @@ my_user(struct app *app, const struct request *req, struct response *res)
 	if (guard_token(req, res, &token) != 0)
 		return -1;
 	if (!auth_key_wellformed(token)) {
-		response_problem(res, 401, "invalid_key", NULL,
-		    "unknown API key");
+		response_problem(
+		    res, 401, "invalid_key", NULL, "unknown API key");
 		return -1;
 	}
 	auth_hash_key(token, hash);
@@ -61,8 +61,8 @@ my_user(struct app *app, const struct request *req, struct response *res)
 		response_problem(res, 401, "invalid_key", NULL,
 		    "unknown or disabled API key");
 	else if (db_get_bool(r, 0, 3, 0))
-		response_problem(res, 401, "expired_key", NULL,
-		    "this API key has expired");
+		response_problem(
+		    res, 401, "expired_key", NULL, "this API key has expired");
 	else
 		uid = db_get_ll(r, 0, 1, -1);
 	PQclear(r);
@@ -101,9 +101,11 @@ build_view(struct app *app, struct request *req, struct health_view *hv)
 		struct ranked *rk = &hv->v[i];
 
 		ranked_finish(rk);
-		if (rk->reports == 0 || (hv->p.max_error_rate >= 0 &&
-		    rk->reports >= hv->p.min_reports &&
-		    (double)rk->error_rate_x100 / 100.0 > hv->p.max_error_rate))
+		if (rk->reports == 0 ||
+		    (hv->p.max_error_rate >= 0 &&
+		        rk->reports >= hv->p.min_reports &&
+		        (double)rk->error_rate_x100 / 100.0 >
+		            hv->p.max_error_rate))
 			continue;
 		hv->v[kept++] = *rk;
 	}
@@ -184,7 +186,8 @@ write_timeline(struct app *app, const struct health_view *hv, struct jw *w)
 			jw_obj_begin(w);
 			jw_key(w, "errorCount"), jw_int(w, hc.error);
 			jw_key(w, "totalCount"), jw_int(w, health_reports(&hc));
-			jw_key(w, "errorRate"), jw_num(w, health_error_rate(&hc));
+			jw_key(w, "errorRate"),
+			    jw_num(w, health_error_rate(&hc));
 			jw_obj_end(w);
 		}
 		jw_obj_end(w);
@@ -239,8 +242,7 @@ route_health(struct app *app, struct request *req, struct response *res)
 }
 
 void
-route_availability(struct app *app, struct request *req,
-    struct response *res)
+route_availability(struct app *app, struct request *req, struct response *res)
 {
 	const char *days_s = NULL, *params[1];
 	struct param_error pe;
@@ -259,8 +261,8 @@ route_availability(struct app *app, struct request *req,
 		if (strcmp(q.pairs[i].name, "days") != 0)
 			continue;
 		if (days_s != NULL) {
-			response_problem(res, 400, "duplicate_parameter", "days",
-			    "days is given more than once");
+			response_problem(res, 400, "duplicate_parameter",
+			    "days", "days is given more than once");
 			return;
 		}
 		days_s = q.pairs[i].value;

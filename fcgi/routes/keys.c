@@ -39,8 +39,7 @@ route_keys_list(struct app *app, struct request *req, struct response *res)
 }
 
 void
-route_keys_create(struct app *app, struct request *req,
-    struct response *res)
+route_keys_create(struct app *app, struct request *req, struct response *res)
 {
 	struct json_object *body = NULL;
 	struct new_key k;
@@ -53,8 +52,7 @@ route_keys_create(struct app *app, struct request *req,
 	if (guard_token(req, res, &token) != 0)
 		goto out;
 	body = request_json(req, res);
-	if (body == NULL ||
-	    accounts_key_fields(body, &name, &days, res) != 0 ||
+	if (body == NULL || accounts_key_fields(body, &name, &days, res) != 0 ||
 	    guard_key(app, req, token, res, &who) != 0)
 		goto out;
 	accounts_created(res,
@@ -65,8 +63,7 @@ out:
 }
 
 void
-route_keys_delete(struct app *app, struct request *req,
-    struct response *res)
+route_keys_delete(struct app *app, struct request *req, struct response *res)
 {
 	char uid[24];
 	const char *params[2] = { req->path_arg, uid };

@@ -84,8 +84,8 @@ store(struct app *app, struct request *req, struct response *res,
 		response_unavailable(res);
 	else if (PQntuples(r) != 1)
 		/* Deleted between the check and the update. */
-		response_problem(res, 401, "invalid_key", NULL,
-		    "unknown API key");
+		response_problem(
+		    res, 401, "invalid_key", NULL, "unknown API key");
 	else
 		write_prefs(res, PQgetvalue(r, 0, 0), req->arena);
 	PQclear(r);

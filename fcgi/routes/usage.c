@@ -53,13 +53,14 @@ read_paging(struct request *req, struct response *res, struct paging *pg)
 				continue;
 			if (seen[k]++) {
 				response_problem(res, 400,
-				    "duplicate_parameter", paging_params[k].name,
+				    "duplicate_parameter",
+				    paging_params[k].name,
 				    "%s is given more than once",
 				    paging_params[k].name);
 				return -1;
 			}
 			if (parse_int(q.pairs[i].value, paging_params[k].min,
-				paging_params[k].max, out[k]) != 0) {
+			        paging_params[k].max, out[k]) != 0) {
 				response_problem(res, 400, "invalid_parameter",
 				    paging_params[k].name, "%s",
 				    paging_params[k].detail);
@@ -101,8 +102,18 @@ write_quota(struct jw *w, const PGresult *r)
 
 /* Columns of STMT_USAGE_HISTORY. */
 enum {
-	H_KIND, H_ID, H_CREATED, H_KEY, H_ENDPOINT, H_STATUS, H_DURATION,
-	H_MODEL_IDS, H_MODEL, H_OUTCOME, H_DETAILS, H_REQUEST
+	H_KIND,
+	H_ID,
+	H_CREATED,
+	H_KEY,
+	H_ENDPOINT,
+	H_STATUS,
+	H_DURATION,
+	H_MODEL_IDS,
+	H_MODEL,
+	H_OUTCOME,
+	H_DETAILS,
+	H_REQUEST
 };
 
 static void
@@ -129,8 +140,9 @@ write_entry(struct jw *w, const PGresult *r, int i)
 		jw_key(w, "success");
 		jw_bool(w, outcome != NULL && strcmp(outcome, "success") == 0);
 		jw_key(w, "issue");
-		jw_str(w, outcome != NULL && strcmp(outcome, "success") != 0
-			? outcome : NULL);
+		jw_str(w,
+		    outcome != NULL && strcmp(outcome, "success") != 0 ? outcome
+		                                                       : NULL);
 		jw_key(w, "details"), jw_str(w, db_get_str(r, i, H_DETAILS));
 		jw_key(w, "requestId");
 		jw_str(w, db_get_str(r, i, H_REQUEST));
@@ -140,8 +152,8 @@ write_entry(struct jw *w, const PGresult *r, int i)
 
 /* The page: one more row than asked tells whether another follows. */
 static enum db_status
-write_history(struct app *app, long long uid, const struct paging *pg,
-    struct jw *w)
+write_history(
+    struct app *app, long long uid, const struct paging *pg, struct jw *w)
 {
 	char u[24], lim[24], off[24];
 	const char *params[3] = { u, lim, off };
