@@ -368,3 +368,53 @@ catalog_load_health(struct db *db, enum time_range range, long long uid,
 	PQclear(r);
 	return DB_OK;
 }
+
+/* A JSON integer member of a counts row, or -1. */
+static long long
+count_at(struct json_object *row, size_t i)
+{
+	struct json_object *e = json_object_array_get_idx(row, i);
+
+	if (!json_object_is_type(e, json_type_int))
+		return -1;
+	return (long long)json_object_get_int64(e);
+}
+
+int
+catalog_apply_counts(const char *json, struct ranked *v, size_t n)
+{
+	struct json_object *all, *row, *id;
+	char err[128];
+	size_t i, rows;
+	int rc = -1;
+
+	all = json_parse(json, strlen(json), 4, err, sizeof(err));
+	if (all == NULL || !json_object_is_type(all, json_type_array))
+		goto out;
+	rows = json_object_array_length(all);
+	for (i = 0; i < rows; i++) {
+		long k;
+
+		row = json_object_array_get_idx(all, i);
+		if (!json_object_is_type(row, json_type_array) ||
+		    json_object_array_length(row) != 5)
+			goto out;
+		id = json_object_array_get_idx(row, 0);
+		if (!json_object_is_type(id, json_type_string))
+			goto out;
+		k = ranked_index(v, n, json_object_get_string(id));
+		if (k < 0)
+			continue;
+		v[k].h.success = count_at(row, 1);
+		v[k].h.rate_limited = count_at(row, 2);
+		v[k].h.unavailable = count_at(row, 3);
+		v[k].h.error = count_at(row, 4);
+		if (v[k].h.success < 0 || v[k].h.rate_limited < 0 ||
+		    v[k].h.unavailable < 0 || v[k].h.error < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(all);
+	return rc;
+}
