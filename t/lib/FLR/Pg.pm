@@ -378,6 +378,9 @@ sub psql {
 	return psql_url($self->url, $sql, @bind);
 }
 
+# Long enough for any test; the benchmark's bulk load raises it.
+our $PSQL_TIMEOUT = 120;
+
 sub psql_url {
 	my ($url, $sql, @bind) = @_;
 	my %vars = @bind == 1 && ref $bind[0] eq 'HASH' ? %{$bind[0]}
@@ -393,7 +396,7 @@ sub psql_url {
 	# never part of a command line.
 	my ($code, $out, $err) = run([ 'psql', '-X', '-q', '-At', '-v',
 	    'ON_ERROR_STOP=1', @v, '-d', $url ], stdin => $sql,
-	    env => clean_env(), timeout => 120);
+	    env => clean_env(), timeout => $PSQL_TIMEOUT);
 	croak "psql failed ($code): $err" if $code;
 	chomp $out;
 	return $out;
