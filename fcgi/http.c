@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "params.h"
 
 static const struct {
 	int status;
@@ -176,4 +177,30 @@ request_json(const struct request *req, struct response *res)
 		return NULL;
 	}
 	return obj;
+}
+
+int
+request_param(const struct request *req, struct response *res, const char *name,
+    const char **value)
+{
+	struct param_error pe;
+	struct query q;
+	int i;
+
+	*value = NULL;
+	if (query_parse(req->query, req->arena, &q, &pe) != 0) {
+		response_problem(res, 400, pe.code, NULL, "%s", pe.detail);
+		return -1;
+	}
+	for (i = 0; i < q.n; i++) {
+		if (strcmp(q.pairs[i].name, name) != 0)
+			continue;
+		if (*value != NULL) {
+			response_problem(res, 400, "duplicate_parameter", name,
+			    "%s is given more than once", name);
+			return -1;
+		}
+		*value = q.pairs[i].value;
+	}
+	return 0;
 }

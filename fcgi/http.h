@@ -69,6 +69,15 @@ void response_send(const struct request *req, const struct response *res);
 struct json_object *request_json(
     const struct request *req, struct response *res);
 
+/*
+ * The value of query parameter name, which may be given at most once:
+ * 0 with *value (NULL when absent), or -1 with the 400 (a malformed
+ * query string, or the name twice) written to res.  For routes that
+ * take a parameter or two outside the listing set.
+ */
+int request_param(const struct request *req, struct response *res,
+    const char *name, const char **value) WUR;
+
 /* The reason phrase of an HTTP status we use ("Bad Request"). */
 const char *http_status_title(int status);
 

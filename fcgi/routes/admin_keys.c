@@ -58,25 +58,10 @@ out:
 static int
 read_email(struct request *req, struct response *res, char email[EMAIL_MAX + 1])
 {
-	struct param_error pe;
-	const char *v = NULL;
-	struct query q;
-	int i;
+	const char *v;
 
-	if (query_parse(req->query, req->arena, &q, &pe) != 0) {
-		response_problem(res, 400, pe.code, NULL, "%s", pe.detail);
+	if (request_param(req, res, "email", &v) != 0)
 		return -1;
-	}
-	for (i = 0; i < q.n; i++) {
-		if (strcmp(q.pairs[i].name, "email") != 0)
-			continue;
-		if (v != NULL) {
-			response_problem(res, 400, "duplicate_parameter",
-			    "email", "email is given more than once");
-			return -1;
-		}
-		v = q.pairs[i].value;
-	}
 	if (v == NULL || keys_email_normalize(v, email) != 0) {
 		response_problem(
 		    res, 400, "invalid_parameter", "email", "%s", email_rule);

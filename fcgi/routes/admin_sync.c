@@ -17,26 +17,11 @@
 static int
 read_force(struct request *req, struct response *res, int *force)
 {
-	struct param_error pe;
-	const char *v = NULL;
-	struct query q;
-	int i;
+	const char *v;
 
 	*force = 0;
-	if (query_parse(req->query, req->arena, &q, &pe) != 0) {
-		response_problem(res, 400, pe.code, NULL, "%s", pe.detail);
+	if (request_param(req, res, "force", &v) != 0)
 		return -1;
-	}
-	for (i = 0; i < q.n; i++) {
-		if (strcmp(q.pairs[i].name, "force") != 0)
-			continue;
-		if (v != NULL) {
-			response_problem(res, 400, "duplicate_parameter",
-			    "force", "force is given more than once");
-			return -1;
-		}
-		v = q.pairs[i].value;
-	}
 	if (v == NULL)
 		return 0;
 	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {

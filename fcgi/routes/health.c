@@ -245,28 +245,14 @@ void
 route_availability(struct app *app, struct request *req, struct response *res)
 {
 	const char *days_s = NULL, *params[1];
-	struct param_error pe;
-	struct query q;
 	long long days = 30;
 	enum db_status st;
 	PGresult *r;
 	struct jw w;
 	int i;
 
-	if (query_parse(req->query, req->arena, &q, &pe) != 0) {
-		response_problem(res, 400, pe.code, NULL, "%s", pe.detail);
+	if (request_param(req, res, "days", &days_s) != 0)
 		return;
-	}
-	for (i = 0; i < q.n; i++) {
-		if (strcmp(q.pairs[i].name, "days") != 0)
-			continue;
-		if (days_s != NULL) {
-			response_problem(res, 400, "duplicate_parameter",
-			    "days", "days is given more than once");
-			return;
-		}
-		days_s = q.pairs[i].value;
-	}
 	if (days_s != NULL && parse_int(days_s, 1, 90, &days) != 0) {
 		response_problem(res, 400, "invalid_parameter", "days",
 		    "days must be an integer from 1 to 90");

@@ -35,38 +35,23 @@ static int
 read_paging(struct request *req, struct response *res, struct paging *pg)
 {
 	long long *out[NELEM(paging_params)] = { &pg->page, &pg->size };
-	int seen[NELEM(paging_params)] = { 0 };
-	struct param_error pe;
-	struct query q;
+	const char *v;
 	size_t k;
-	int i;
 
 	pg->page = 1;
 	pg->size = PAGE_SIZE_DEFAULT;
-	if (query_parse(req->query, req->arena, &q, &pe) != 0) {
-		response_problem(res, 400, pe.code, NULL, "%s", pe.detail);
-		return -1;
-	}
-	for (i = 0; i < q.n; i++)
-		for (k = 0; k < NELEM(paging_params); k++) {
-			if (strcmp(q.pairs[i].name, paging_params[k].name) != 0)
-				continue;
-			if (seen[k]++) {
-				response_problem(res, 400,
-				    "duplicate_parameter",
-				    paging_params[k].name,
-				    "%s is given more than once",
-				    paging_params[k].name);
-				return -1;
-			}
-			if (parse_int(q.pairs[i].value, paging_params[k].min,
-			        paging_params[k].max, out[k]) != 0) {
-				response_problem(res, 400, "invalid_parameter",
-				    paging_params[k].name, "%s",
-				    paging_params[k].detail);
-				return -1;
-			}
+	for (k = 0; k < NELEM(paging_params); k++) {
+		if (request_param(req, res, paging_params[k].name, &v) != 0)
+			return -1;
+		if (v != NULL &&
+		    parse_int(v, paging_params[k].min, paging_params[k].max,
+		        out[k]) != 0) {
+			response_problem(res, 400, "invalid_parameter",
+			    paging_params[k].name, "%s",
+			    paging_params[k].detail);
+			return -1;
 		}
+	}
 	return 0;
 }
 
