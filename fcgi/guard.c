@@ -62,18 +62,15 @@ enum {
 	A_PREFS,
 	A_VERSION,
 	A_LAST_SYNC,
-	A_NOW,
-	A_COUNTS
+	A_NOW
 };
 
 int
 guard_counted(struct app *app, const struct request *req, const char *token,
-    const struct list_params *guess, struct response *res, struct caller *who)
+    struct response *res, struct caller *who)
 {
-	char hash[AUTH_HASH_LEN + 1], secs[24];
-	long long window = time_range_seconds(guess->range);
-	const char *params[3] = { hash, window < 0 ? NULL : secs,
-		guess->my_reports ? "true" : "false" };
+	char hash[AUTH_HASH_LEN + 1];
+	const char *params[1] = { hash };
 	enum db_status st;
 	PGresult *r;
 	int rc = -1;
@@ -82,8 +79,7 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 	if (!auth_key_wellformed(token))
 		return invalid_key(res, "unknown API key");
 	auth_hash_key(token, hash);
-	snprintf(secs, sizeof(secs), "%lld", window);
-	r = db_exec(&app->db, STMT_AUTH_COUNTED, params, 3, &st);
+	r = db_exec(&app->db, STMT_AUTH_COUNTED, params, 1, &st);
 	if (r == NULL) {
 		response_unavailable(res);
 		return -1;
@@ -114,12 +110,6 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 	who->quota.window_seconds = db_get_ll(r, 0, A_WINDOW, 86400);
 	who->quota.window_start_ms = db_get_ll(r, 0, A_WINDOW_START, 0);
 	who->quota.now_ms = who->db_now_ms;
-	if (!PQgetisnull(r, 0, A_COUNTS)) {
-		who->counts_json =
-		    arena_strdup(req->arena, PQgetvalue(r, 0, A_COUNTS));
-		who->counts_range = guess->range;
-		who->counts_mine = guess->my_reports;
-	}
 	quota_headers(res, &who->quota);
 	if (!quota_allowed(&who->quota)) {
 		response_problem(res, 429, "rate_limited", NULL,

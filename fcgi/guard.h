@@ -18,13 +18,6 @@ struct caller {
 	int64_t last_sync_ms; /* -1: never synced */
 	int64_t db_now_ms;
 	struct quota quota;
-	/*
-	 * Health counts fetched with the quota for the window and
-	 * myReports guessed before preferences were known (NULL: none).
-	 */
-	const char *counts_json;
-	enum time_range counts_range;
-	int counts_mine;
 };
 
 /*
@@ -38,13 +31,10 @@ int guard_token(
  * Check the key and count the request against its user's quota in one
  * statement; writes the quota headers.  Returns 0 when the request may
  * go on, or -1 with 401 invalid_key / expired_key, 429 rate_limited or
- * 503 written to res.  A 429 is logged as a counted call.  The
- * window and myReports of guess choose the health counts that come
- * back in who->counts_json.
+ * 503 written to res.  A 429 is logged as a counted call.
  */
 int guard_counted(struct app *app, const struct request *req, const char *token,
-    const struct list_params *guess, struct response *res,
-    struct caller *who) WUR;
+    struct response *res, struct caller *who) WUR;
 
 /*
  * Check the key of a request that is not counted (keys, usage,

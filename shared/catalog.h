@@ -82,13 +82,6 @@ void catalog_sort(struct ranked *v, size_t n, enum sort_key key);
 enum db_status catalog_load_health(struct db *db, enum time_range range,
     long long uid, struct ranked *v, size_t n) WUR;
 
-/*
- * The same from counts already fetched as JSON text, an array of
- * [model_id, success, rate_limited, unavailable, error] arrays.
- * Returns 0, or -1 when the text is not of that shape.
- */
-int catalog_apply_counts(const char *json, struct ranked *v, size_t n) WUR;
-
 /* Fill error_rate_x100 and reports from h. */
 void ranked_finish(struct ranked *r);
 

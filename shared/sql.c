@@ -15,9 +15,6 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * concurrent requests; each re-reads the row it updates, so at most
 	 * rate_limit_max of them see window_count <= rate_limit_max.  The
 	 * count stops at rate_limit_max + 1 so refused attempts stay cheap.
-	 * An admitted request also moves the key's use counters and brings
-	 * the health counts of the window the caller most likely wants:
-	 * the last $2 seconds (NULL: all time), its own reports when $3.
 	 * No row: unknown key.
 	 */
 	[STMT_AUTH_COUNTED] = { "auth_counted",
@@ -37,25 +34,14 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "   ELSE least(u.window_count + 1, u.rate_limit_max + 1) END"
 	    " FROM k WHERE u.id = k.user_id AND k.enabled AND NOT k.expired"
 	    " RETURNING u.id, u.window_start, u.window_count,"
-	    "  u.rate_limit_max, u.rate_limit_window_seconds,"
-	    "  u.window_count <= u.rate_limit_max AS admitted"
-	    "), used AS ("
-	    " UPDATE api_keys a SET last_used_at = now(),"
-	    "  request_count = a.request_count + 1"
-	    " FROM k, u WHERE a.id = k.id AND u.admitted"
-	    " RETURNING a.id"
+	    "  u.rate_limit_max, u.rate_limit_window_seconds"
 	    ") SELECT k.id, k.user_id, k.enabled, k.expired,"
 	    " u.window_count, u.rate_limit_max, u.rate_limit_window_seconds,"
 	    " " MS("u.window_start") ", k.preferences::text,"
 	    " m.catalog_version, " MS("m.last_success_at") ","
-	    " " MS("now()") ","
-	    " CASE WHEN u.admitted THEN (SELECT coalesce(json_agg(json_build_array("
-	    "  c.model_id, c.success_count, c.rate_limited, c.unavailable,"
-	    "  c.error)), '[]')::text"
-	    "  FROM feedback_counts(now() - make_interval(secs => $2::integer),"
-	    "   CASE WHEN $3::boolean THEN k.user_id ELSE 0 END) c) END"
+	    " " MS("now()")
 	    " FROM k LEFT JOIN u ON true CROSS JOIN sync_meta m",
-	    3 },
+	    1 },
 
 	/* A request that is not counted: the key alone. */
 	[STMT_AUTH_KEY] = { "auth_key",
@@ -93,12 +79,15 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 
 	/*
 	 * The request-log row of a counted call, written after the
-	 * response has left (the key's use counters moved with the quota).
+	 * response has left, and the key's use counters with it.
 	 */
 	[STMT_REQUEST_LOG] = { "request_log",
-	    "INSERT INTO api_request_logs (id, user_id, api_key_id,"
-	    " endpoint, status, duration_ms, model_ids)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])",
+	    "WITH l AS ("
+	    " INSERT INTO api_request_logs (id, user_id, api_key_id,"
+	    "  endpoint, status, duration_ms, model_ids)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])"
+	    ") UPDATE api_keys SET last_used_at = now(),"
+	    " request_count = request_count + 1 WHERE id = $3",
 	    7 },
 
 	/*

@@ -74,29 +74,6 @@ drop_excluded(struct listing *l)
 }
 
 /*
- * Health counts of the effective window: those that came with the
- * quota check when preferences did not change the window guessed
- * then (the usual case, one round trip saved), else a query.
- */
-static enum db_status
-load_health(struct app *app, struct listing *l)
-{
-	const struct caller *w = &l->who;
-
-	size_t i;
-
-	if (w->counts_json != NULL && w->counts_range == l->p.range &&
-	    w->counts_mine == l->p.my_reports) {
-		if (catalog_apply_counts(w->counts_json, l->v, l->n) == 0)
-			return DB_OK;
-		for (i = 0; i < l->n; i++)
-			memset(&l->v[i].h, 0, sizeof(l->v[i].h));
-	}
-	return catalog_load_health(
-	    &app->db, l->p.range, l->p.my_reports ? w->user_id : 0, l->v, l->n);
-}
-
-/*
  * Everything both endpoints share, up to the sorted and capped list.
  * Returns 0, or -1 with the refusal written to res.
  */
@@ -117,7 +94,7 @@ build_listing(struct app *app, struct request *req, struct response *res,
 		response_problem(res, 400, pe.code, pe.param, "%s", pe.detail);
 		return -1;
 	}
-	if (guard_counted(app, req, token, &l->p, res, &l->who) != 0) {
+	if (guard_counted(app, req, token, res, &l->who) != 0) {
 		if (res->status == 429)
 			pending_log(app, &l->who, req->path, 429, NULL, 0);
 		return -1;
@@ -129,7 +106,8 @@ build_listing(struct app *app, struct request *req, struct response *res,
 	    l->who.last_sync_ms);
 	if (st == DB_OK) {
 		select_models(app, req, l);
-		st = load_health(app, l);
+		st = catalog_load_health(&app->db, l->p.range,
+		    l->p.my_reports ? l->who.user_id : 0, l->v, l->n);
 	}
 	if (st != DB_OK) {
 		response_unavailable(res);
