@@ -15,8 +15,6 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * concurrent requests; each re-reads the row it updates, so at most
 	 * rate_limit_max of them see window_count <= rate_limit_max.  The
 	 * count stops at rate_limit_max + 1 so refused attempts stay cheap.
-	 * An admitted request moves the key's use counters here too, so the
-	 * log row written after the response touches no shared row.
 	 * No row: unknown key.
 	 */
 	[STMT_AUTH_COUNTED] = { "auth_counted",
@@ -36,12 +34,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "   ELSE least(u.window_count + 1, u.rate_limit_max + 1) END"
 	    " FROM k WHERE u.id = k.user_id AND k.enabled AND NOT k.expired"
 	    " RETURNING u.id, u.window_start, u.window_count,"
-	    "  u.rate_limit_max, u.rate_limit_window_seconds,"
-	    "  u.window_count <= u.rate_limit_max AS admitted"
-	    "), used AS ("
-	    " UPDATE api_keys a SET last_used_at = now(),"
-	    "  request_count = a.request_count + 1"
-	    " FROM k, u WHERE a.id = k.id AND u.admitted"
+	    "  u.rate_limit_max, u.rate_limit_window_seconds"
 	    ") SELECT k.id, k.user_id, k.enabled, k.expired,"
 	    " u.window_count, u.rate_limit_max, u.rate_limit_window_seconds,"
 	    " " MS("u.window_start") ", k.preferences::text,"
@@ -86,12 +79,15 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 
 	/*
 	 * The request-log row of a counted call, written after the
-	 * response has left.
+	 * response has left, and the key's use counters with it.
 	 */
 	[STMT_REQUEST_LOG] = { "request_log",
-	    "INSERT INTO api_request_logs (id, user_id, api_key_id,"
-	    " endpoint, status, duration_ms, model_ids)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])",
+	    "WITH l AS ("
+	    " INSERT INTO api_request_logs (id, user_id, api_key_id,"
+	    "  endpoint, status, duration_ms, model_ids)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])"
+	    ") UPDATE api_keys SET last_used_at = now(),"
+	    " request_count = request_count + 1 WHERE id = $3",
 	    7 },
 
 	/*
