@@ -65,43 +65,62 @@ enum {
 	A_NOW
 };
 
-int
-guard_counted(struct app *app, const struct request *req, const char *token,
-    struct response *res, struct caller *who)
+/*
+ * Look the key up with statement stmt, whose first columns are key id,
+ * user id, enabled and expired (prefs_col holds the preferences), and
+ * fill who.  Returns the result (the caller PQclear()s it), or NULL
+ * with the 401 or 503 written to res.
+ */
+static PGresult *
+lookup_key(struct app *app, const struct request *req, const char *token,
+    enum stmt stmt, int prefs_col, struct response *res, struct caller *who)
 {
 	char hash[AUTH_HASH_LEN + 1];
 	const char *params[1] = { hash };
 	enum db_status st;
 	PGresult *r;
-	int rc = -1;
 
 	memset(who, 0, sizeof(*who));
-	if (!auth_key_wellformed(token))
-		return invalid_key(res, "unknown API key");
+	if (!auth_key_wellformed(token)) {
+		invalid_key(res, "unknown API key");
+		return NULL;
+	}
 	auth_hash_key(token, hash);
-	r = db_exec(&app->db, STMT_AUTH_COUNTED, params, 1, &st);
+	r = db_exec(&app->db, stmt, params, 1, &st);
 	if (r == NULL) {
 		response_unavailable(res);
-		return -1;
+		return NULL;
 	}
 	if (PQntuples(r) != 1) {
 		invalid_key(res, "unknown API key");
-		goto out;
-	}
-	if (!db_get_bool(r, 0, A_ENABLED, 0)) {
+	} else if (!db_get_bool(r, 0, A_ENABLED, 0)) {
 		invalid_key(res, "this API key is disabled");
-		goto out;
-	}
-	if (db_get_bool(r, 0, A_EXPIRED, 0)) {
+	} else if (db_get_bool(r, 0, A_EXPIRED, 0)) {
 		response_problem(
 		    res, 401, "expired_key", NULL, "this API key has expired");
-		goto out;
+	} else {
+		snprintf(who->key_id, sizeof(who->key_id), "%s",
+		    PQgetvalue(r, 0, A_KEY));
+		who->user_id = db_get_ll(r, 0, A_USER, 0);
+		who->preferences = arena_strdup(req->arena,
+		    PQgetisnull(r, 0, prefs_col) ? "{}"
+		                                 : PQgetvalue(r, 0, prefs_col));
+		return r;
 	}
-	snprintf(
-	    who->key_id, sizeof(who->key_id), "%s", PQgetvalue(r, 0, A_KEY));
-	who->user_id = db_get_ll(r, 0, A_USER, 0);
-	who->preferences = arena_strdup(req->arena,
-	    PQgetisnull(r, 0, A_PREFS) ? "{}" : PQgetvalue(r, 0, A_PREFS));
+	PQclear(r);
+	return NULL;
+}
+
+int
+guard_counted(struct app *app, const struct request *req, const char *token,
+    struct response *res, struct caller *who)
+{
+	PGresult *r;
+	int rc = -1;
+
+	r = lookup_key(app, req, token, STMT_AUTH_COUNTED, A_PREFS, res, who);
+	if (r == NULL)
+		return -1;
 	who->catalog_version = db_get_ll(r, 0, A_VERSION, 0);
 	who->last_sync_ms = db_get_ll(r, 0, A_LAST_SYNC, -1);
 	who->db_now_ms = db_get_ll(r, 0, A_NOW, 0);
@@ -127,46 +146,20 @@ out:
 	return rc;
 }
 
-/* Columns of STMT_AUTH_KEY. */
-enum { K_KEY, K_USER, K_ENABLED, K_EXPIRED, K_PREFS };
+/* Column of STMT_AUTH_KEY after the four it shares with the above. */
+enum { K_PREFS = 4 };
 
 int
 guard_key(struct app *app, const struct request *req, const char *token,
     struct response *res, struct caller *who)
 {
-	char hash[AUTH_HASH_LEN + 1];
-	const char *params[1] = { hash };
-	enum db_status st;
-	PGresult *r;
-	int rc = -1;
+	PGresult *r =
+	    lookup_key(app, req, token, STMT_AUTH_KEY, K_PREFS, res, who);
 
-	memset(who, 0, sizeof(*who));
-	if (!auth_key_wellformed(token))
-		return invalid_key(res, "unknown API key");
-	auth_hash_key(token, hash);
-	r = db_exec(&app->db, STMT_AUTH_KEY, params, 1, &st);
-	if (r == NULL) {
-		response_unavailable(res);
+	if (r == NULL)
 		return -1;
-	}
-	if (PQntuples(r) != 1) {
-		invalid_key(res, "unknown API key");
-	} else if (!db_get_bool(r, 0, K_ENABLED, 0)) {
-		invalid_key(res, "this API key is disabled");
-	} else if (db_get_bool(r, 0, K_EXPIRED, 0)) {
-		response_problem(
-		    res, 401, "expired_key", NULL, "this API key has expired");
-	} else {
-		snprintf(who->key_id, sizeof(who->key_id), "%s",
-		    PQgetvalue(r, 0, K_KEY));
-		who->user_id = db_get_ll(r, 0, K_USER, 0);
-		who->preferences = arena_strdup(req->arena,
-		    PQgetisnull(r, 0, K_PREFS) ? "{}"
-		                               : PQgetvalue(r, 0, K_PREFS));
-		rc = 0;
-	}
 	PQclear(r);
-	return rc;
+	return 0;
 }
 
 int
