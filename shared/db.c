@@ -53,6 +53,38 @@ db_connect(struct db *db)
 	}
 }
 
+/*
+ * 1 when the prepared statement d describes exactly the columns its
+ * definition lists; logs the difference otherwise.
+ */
+static int
+columns_match(struct db *db, const struct stmt_def *d)
+{
+	PGresult *r = PQdescribePrepared(db->conn, d->name);
+	const char *want = d->columns;
+	int i, n, ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	n = ok ? PQnfields(r) : 0;
+	for (i = 0; ok && i < n; i++) {
+		const char *got = PQfname(r, i);
+		size_t len = strcspn(want, ",");
+
+		ok = strlen(got) == len && strncmp(got, want, len) == 0;
+		want += len;
+		if (*want == ',')
+			want++;
+		else if (i + 1 < n)
+			ok = 0;
+	}
+	if (ok && *want != '\0')
+		ok = 0;
+	if (!ok)
+		log_error("statement %s: its result columns are not (%s)",
+		    d->name, d->columns);
+	PQclear(r);
+	return ok;
+}
+
 static int
 db_prepare_all(struct db *db)
 {
@@ -71,7 +103,7 @@ db_prepare_all(struct db *db)
 			log_error(
 			    "prepare %s: %s", d->name, PQresultErrorMessage(r));
 		PQclear(r);
-		if (!ok)
+		if (!ok || (d->columns != NULL && !columns_match(db, d)))
 			return -1;
 	}
 	db->prepared = 1;

@@ -43,10 +43,18 @@ enum stmt {
 	STMT__MAX
 };
 
+/*
+ * A statement and, for those that return rows, the names of its result
+ * columns in order ("id,user_id,enabled"): the typed function that
+ * reads the rows indexes them by an enum in the same order, and
+ * db_ready() refuses a statement whose described columns differ, so
+ * the SQL and its readers cannot drift apart unnoticed.
+ */
 struct stmt_def {
 	const char *name; /* the prepared statement's name */
 	const char *sql;
 	int nparams;
+	const char *columns; /* NULL: not checked (no rows, or not yet) */
 };
 
 extern const struct stmt_def sql_stmts[STMT__MAX];
