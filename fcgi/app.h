@@ -10,18 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
-
-/* What to write to api_request_logs once the response has left. */
-struct pending_log {
-	int active;
-	char log_id[UUID_LEN + 1];
-	char duration_ms[24];
-	char key_id[UUID_LEN + 1];
-	long long user_id;
-	char endpoint[64];
-	int status;
-	struct buf model_ids; /* a text[] literal: {"a","b"} */
-};
+#include "reqlog.h"
 
 struct app {
 	struct config cfg;
@@ -29,7 +18,7 @@ struct app {
 	struct catalog catalog;
 	struct arena arena;
 	struct response res;
-	struct pending_log log;
+	struct reqlog log; /* written after the response has left */
 };
 
 enum route_flag {
@@ -63,6 +52,7 @@ route_handler route_livez;
 route_handler route_readyz;
 route_handler route_models_ids;
 route_handler route_models_full;
+route_handler route_demo_models;
 route_handler route_feedback;
 route_handler route_health;
 route_handler route_availability;

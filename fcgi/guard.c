@@ -25,13 +25,14 @@ guard_token(const struct request *req, struct response *res, const char **token)
 	return -1;
 }
 
-static int
-invalid_key(struct response *res, const char *detail)
+void
+guard_refuse(struct response *res, enum key_verdict v)
 {
-	response_problem(res, 401, "invalid_key", NULL, "%s", detail);
-	response_header(
-	    res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-	return -1;
+	response_problem(
+	    res, 401, key_verdict_code(v), NULL, "%s", key_verdict_detail(v));
+	response_header(res, "WWW-Authenticate",
+	    "Bearer error=\"invalid_token\", error_description=\"%s\"",
+	    key_verdict_detail(v));
 }
 
 static void
@@ -49,86 +50,30 @@ quota_headers(struct response *res, const struct quota *q)
 	    res, "RateLimit", "\"daily\";r=%lld;t=%lld", left, reset);
 }
 
-/* Columns of STMT_AUTH_COUNTED. */
-enum {
-	A_KEY,
-	A_USER,
-	A_ENABLED,
-	A_EXPIRED,
-	A_COUNT,
-	A_LIMIT,
-	A_WINDOW,
-	A_WINDOW_START,
-	A_PREFS,
-	A_VERSION,
-	A_LAST_SYNC,
-	A_NOW
-};
-
-/*
- * Look the key up with statement stmt, whose first columns are key id,
- * user id, enabled and expired (prefs_col holds the preferences), and
- * fill who.  Returns the result (the caller PQclear()s it), or NULL
- * with the 401 or 503 written to res.
- */
-static PGresult *
-lookup_key(struct app *app, const struct request *req, const char *token,
-    enum stmt stmt, int prefs_col, struct response *res, struct caller *who)
-{
-	char hash[AUTH_HASH_LEN + 1];
-	const char *params[1] = { hash };
-	enum db_status st;
-	PGresult *r;
-
-	memset(who, 0, sizeof(*who));
-	if (!auth_key_wellformed(token)) {
-		invalid_key(res, "unknown API key");
-		return NULL;
-	}
-	auth_hash_key(token, hash);
-	r = db_exec(&app->db, stmt, params, 1, &st);
-	if (r == NULL) {
-		response_unavailable(res);
-		return NULL;
-	}
-	if (PQntuples(r) != 1) {
-		invalid_key(res, "unknown API key");
-	} else if (!db_get_bool(r, 0, A_ENABLED, 0)) {
-		invalid_key(res, "this API key is disabled");
-	} else if (db_get_bool(r, 0, A_EXPIRED, 0)) {
-		response_problem(
-		    res, 401, "expired_key", NULL, "this API key has expired");
-	} else {
-		snprintf(who->key_id, sizeof(who->key_id), "%s",
-		    PQgetvalue(r, 0, A_KEY));
-		who->user_id = db_get_ll(r, 0, A_USER, 0);
-		who->preferences = arena_strdup(req->arena,
-		    PQgetisnull(r, 0, prefs_col) ? "{}"
-		                                 : PQgetvalue(r, 0, prefs_col));
-		return r;
-	}
-	PQclear(r);
-	return NULL;
-}
-
 int
 guard_counted(struct app *app, const struct request *req, const char *token,
     struct response *res, struct caller *who)
 {
-	PGresult *r;
-	int rc = -1;
+	struct counted_check cc;
+	enum db_status st;
 
-	r = lookup_key(app, req, token, STMT_AUTH_COUNTED, A_PREFS, res, who);
-	if (r == NULL)
+	memset(who, 0, sizeof(*who));
+	st = key_check_counted(&app->db, token, req->arena, &cc);
+	if (st != DB_OK) {
+		response_unavailable(res);
 		return -1;
-	who->catalog_version = db_get_ll(r, 0, A_VERSION, 0);
-	who->last_sync_ms = db_get_ll(r, 0, A_LAST_SYNC, -1);
-	who->db_now_ms = db_get_ll(r, 0, A_NOW, 0);
-	who->quota.count = db_get_ll(r, 0, A_COUNT, 0);
-	who->quota.limit = db_get_ll(r, 0, A_LIMIT, 0);
-	who->quota.window_seconds = db_get_ll(r, 0, A_WINDOW, 86400);
-	who->quota.window_start_ms = db_get_ll(r, 0, A_WINDOW_START, 0);
-	who->quota.now_ms = who->db_now_ms;
+	}
+	if (cc.key.verdict != VERDICT_VALID) {
+		guard_refuse(res, cc.key.verdict);
+		return -1;
+	}
+	memcpy(who->key_id, cc.key.key_id, sizeof(who->key_id));
+	who->user_id = cc.key.user_id;
+	who->preferences = cc.key.preferences;
+	who->catalog_version = cc.catalog_version;
+	who->last_sync_ms = cc.last_sync_ms;
+	who->db_now_ms = cc.db_now_ms;
+	who->quota = cc.quota;
 	quota_headers(res, &who->quota);
 	if (!quota_allowed(&who->quota)) {
 		response_problem(res, 429, "rate_limited", NULL,
@@ -138,27 +83,29 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 		    quota_seconds_to_reset(&who->quota));
 		response_header(res, "Retry-After", "%lld",
 		    quota_seconds_to_reset(&who->quota));
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	PQclear(r);
-	return rc;
+	return 0;
 }
-
-/* Column of STMT_AUTH_KEY after the four it shares with the above. */
-enum { K_PREFS = 4 };
 
 int
 guard_key(struct app *app, const struct request *req, const char *token,
     struct response *res, struct caller *who)
 {
-	PGresult *r =
-	    lookup_key(app, req, token, STMT_AUTH_KEY, K_PREFS, res, who);
+	struct key_check kc;
 
-	if (r == NULL)
+	memset(who, 0, sizeof(*who));
+	if (key_check(&app->db, token, req->arena, &kc) != DB_OK) {
+		response_unavailable(res);
 		return -1;
-	PQclear(r);
+	}
+	if (kc.verdict != VERDICT_VALID) {
+		guard_refuse(res, kc.verdict);
+		return -1;
+	}
+	memcpy(who->key_id, kc.key_id, sizeof(who->key_id));
+	who->user_id = kc.user_id;
+	who->preferences = kc.preferences;
 	return 0;
 }
 
@@ -189,37 +136,11 @@ guard_admin(
 	return 0;
 }
 
-/* Append s as an element of a PostgreSQL array literal. */
-static void
-array_elem(struct buf *b, const char *s)
-{
-	buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '"');
-}
-
 void
-pending_log(struct app *app, const struct caller *who, const char *endpoint,
-    int status, const struct ranked *v, size_t n)
+pending_log(struct app *app, const struct request *req,
+    const struct caller *who, const char *endpoint, int status,
+    const struct ranked *v, size_t n)
 {
-	struct pending_log *pl = &app->log;
-	size_t i;
-
-	pl->active = 1;
-	snprintf(pl->key_id, sizeof(pl->key_id), "%s", who->key_id);
-	pl->user_id = who->user_id;
-	snprintf(pl->endpoint, sizeof(pl->endpoint), "%s", endpoint);
-	pl->status = status;
-	buf_reset(&pl->model_ids);
-	buf_putc(&pl->model_ids, '{');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_putc(&pl->model_ids, ',');
-		array_elem(&pl->model_ids, v[i].m->id);
-	}
-	buf_putc(&pl->model_ids, '}');
+	reqlog_arm(&app->log, req->log_id, who->key_id, who->user_id, endpoint,
+	    status, v, n);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "keycheck.h"
 #include "quota.h"
 
 struct caller {
@@ -26,6 +27,12 @@ struct caller {
  */
 int guard_token(
     const struct request *req, struct response *res, const char **token) WUR;
+
+/*
+ * The one answer to a key that is not valid: 401 with the verdict's
+ * code (invalid_key, expired_key) and WWW-Authenticate.
+ */
+void guard_refuse(struct response *res, enum key_verdict v);
 
 /*
  * Check the key and count the request against its user's quota in one
@@ -58,7 +65,8 @@ int guard_admin(
  * Arrange the request-log row of a counted call (written after the
  * response has left): its status and the ids it returned, in order.
  */
-void pending_log(struct app *app, const struct caller *who,
-    const char *endpoint, int status, const struct ranked *v, size_t n);
+void pending_log(struct app *app, const struct request *req,
+    const struct caller *who, const char *endpoint, int status,
+    const struct ranked *v, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json.h"
 #include "params.h"
@@ -131,11 +132,12 @@ response_send(const struct request *req, const struct response *res)
 	    "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, "
 	    "OPTIONS\r\n"
 	    "Access-Control-Allow-Headers: Content-Type, Authorization, "
-	    "X-Request-Id\r\n"
+	    "X-Request-Id, Prefer, Idempotency-Key\r\n"
 	    "Access-Control-Expose-Headers: X-RateLimit-Limit, "
 	    "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, "
 	    "RateLimit-Policy, Retry-After, X-Data-Stale, "
-	    "X-Data-Age-Seconds, X-Request-Id\r\n",
+	    "X-Data-Age-Seconds, X-Request-Id, X-FLR-Adjusted, "
+	    "Preference-Applied, Idempotent-Replayed\r\n",
 	    res->status, http_status_title(res->status), req->request_id);
 	FCGX_PutStr(head, n, req->fcgx->out);
 	if (res->status != 204) {
@@ -202,5 +204,92 @@ request_param(const struct request *req, struct response *res, const char *name,
 		}
 		*value = q.pairs[i].value;
 	}
+	return 0;
+}
+
+/* The value of the "handling" preference in a Prefer header, or NULL. */
+static const char *
+prefer_handling(const char *h, char *out, size_t outsz)
+{
+	while (h != NULL && *h != '\0') {
+		size_t len = strcspn(h, ",");
+		const char *p = h, *end = h + len;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t)(end - p) > 9 &&
+		    strncasecmp(p, "handling", 8) == 0) {
+			const char *v = p + 8;
+			size_t n;
+
+			while (v < end && *v == ' ')
+				v++;
+			if (v < end && *v == '=') {
+				v++;
+				while (v < end && (*v == ' ' || *v == '"'))
+					v++;
+				n = strcspn(v, "\"; ,");
+				if (v + n > end)
+					n = (size_t)(end - v);
+				if (n < outsz) {
+					memcpy(out, v, n);
+					out[n] = '\0';
+					return out;
+				}
+			}
+		}
+		h = *end == ',' ? end + 1 : end;
+	}
+	return NULL;
+}
+
+int
+request_strict(const struct request *req, struct response *res)
+{
+	const char *h = FCGX_GetParam("HTTP_PREFER", req->fcgx->envp);
+	char v[16];
+	const char *handling = prefer_handling(h, v, sizeof(v));
+
+	if (handling == NULL)
+		return 0;
+	if (strcasecmp(handling, "strict") == 0) {
+		response_header(res, "Preference-Applied", "handling=strict");
+		return 1;
+	}
+	if (strcasecmp(handling, "lenient") == 0)
+		response_header(res, "Preference-Applied", "handling=lenient");
+	return 0;
+}
+
+void
+response_adjusted(struct response *res, const struct param_adjustments *adj)
+{
+	struct buf v;
+
+	if (adj == NULL || adj->n == 0)
+		return;
+	buf_init(&v, 4096);
+	param_adjustments_format(adj, &v);
+	if (!v.over)
+		buf_printf(&res->headers, "X-FLR-Adjusted: %s\r\n", v.data);
+	buf_free(&v);
+}
+
+int
+request_params(const struct request *req, struct response *res,
+    enum param_route r, struct list_params *p, struct param_adjustments *adj)
+{
+	int strict = request_strict(req, res);
+	struct param_error pe;
+	struct query q;
+
+	list_params_defaults(p, r);
+	adj->n = 0;
+	if (query_parse(req->query, req->arena, &q, &pe) != 0 ||
+	    params_read(&q, r, strict, req->arena, p, adj, &pe) != 0) {
+		response_problem(res, 400, pe.code, pe.param, "%s", pe.detail);
+		return -1;
+	}
+	response_adjusted(res, adj);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "params.h"
 #include "util.h"
 
 #define BODY_MAX 16384 /* request bodies (SPEC.md §0) */
@@ -77,6 +78,26 @@ struct json_object *request_json(
  */
 int request_param(const struct request *req, struct response *res,
     const char *name, const char **value) WUR;
+
+/*
+ * 1 when the request asks for strict handling (Prefer: handling=strict,
+ * RFC 7240); 0 for the lenient default.  A handling preference that was
+ * honoured is answered with Preference-Applied on res.
+ */
+int request_strict(const struct request *req, struct response *res);
+
+/*
+ * Read the query parameters route r takes into p, in the mode the
+ * request prefers: 0 (adjustments in adj, reported in X-FLR-Adjusted),
+ * or -1 with the 400 written to res.
+ */
+int request_params(const struct request *req, struct response *res,
+    enum param_route r, struct list_params *p,
+    struct param_adjustments *adj) WUR;
+
+/* Report adj (when not empty) in an X-FLR-Adjusted header. */
+void response_adjusted(
+    struct response *res, const struct param_adjustments *adj);
 
 /* The reason phrase of an HTTP status we use ("Bad Request"). */
 const char *http_status_title(int status);

@@ -169,40 +169,7 @@ handle(struct app *app, FCGX_Request *fr)
 		route->handler(app, &req, res);
 	}
 	response_send(&req, res);
-	if (app->log.active) {
-		memcpy(app->log.log_id, req.log_id, sizeof(req.log_id));
-		snprintf(app->log.duration_ms, sizeof(app->log.duration_ms),
-		    "%.3f", mono_ms() - req.started_ms);
-	}
-}
-
-/* After the response has left: the request-log row, if any. */
-static void
-after_response(struct app *app)
-{
-	struct pending_log *pl = &app->log;
-	char user[24], status[8];
-	const char *params[7];
-	enum db_status st;
-	PGresult *r;
-
-	if (!pl->active)
-		return;
-	pl->active = 0;
-	snprintf(user, sizeof(user), "%lld", pl->user_id);
-	snprintf(status, sizeof(status), "%d", pl->status);
-	params[0] = pl->log_id;
-	params[1] = user;
-	params[2] = pl->key_id;
-	params[3] = pl->endpoint;
-	params[4] = status;
-	params[5] = pl->duration_ms;
-	params[6] = pl->model_ids.len > 0 ? pl->model_ids.data : "{}";
-	r = db_exec(&app->db, STMT_REQUEST_LOG, params, 7, &st);
-	/* Logged, never turned into an error: the client has its answer. */
-	if (r == NULL)
-		log_warn("request log not written");
-	PQclear(r);
+	reqlog_took(&app->log, mono_ms() - req.started_ms);
 }
 
 int
@@ -240,19 +207,19 @@ main(int argc, char **argv)
 	    app.cfg.statement_timeout_ms, 1);
 	catalog_init(&app.catalog);
 	response_init(&app.res);
-	buf_init(&app.log.model_ids, 1 << 20);
+	reqlog_init(&app.log);
 	FCGX_InitRequest(&fr, 0, 0);
 	log_info("worker ready");
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
 		handle(&app, &fr);
 		FCGX_Finish_r(&fr);
-		after_response(&app);
+		reqlog_flush(&app.log, &app.db);
 		log_context(NULL, NULL);
 		arena_reset(&app.arena);
 	}
 	log_info("worker stopping");
 	FCGX_Free(&fr, 1);
-	buf_free(&app.log.model_ids);
+	reqlog_free(&app.log);
 	response_free(&app.res);
 	catalog_free(&app.catalog);
 	arena_free(&app.arena);

@@ -9,6 +9,7 @@ const struct route routes[] = {
 	{ "GET", "/api/readyz", route_readyz, 0 },
 	{ "GET", "/api/v1/models/ids", route_models_ids, 0 },
 	{ "GET", "/api/v1/models/full", route_models_full, 0 },
+	{ "GET", "/api/demo/models", route_demo_models, 0 },
 	{ "POST", "/api/v1/models/feedback", route_feedback, ROUTE_BODY },
 	{ "GET", "/api/health", route_health, 0 },
 	{ "GET", "/api/availability", route_availability, 0 },

@@ -302,6 +302,8 @@ cmp_ranked(const void *pa, const void *pb)
 	case SORT_ISSUE_COUNT:
 		c = cmp_ll_desc(health_issues(&a->h), health_issues(&b->h));
 		break;
+	case SORT_ID:
+		return strcmp(a->m->id, b->m->id);
 	case SORT__MAX:
 		break;
 	}
@@ -338,6 +340,9 @@ ranked_index(const struct ranked *v, size_t n, const char *id)
 	return -1;
 }
 
+/* Columns of STMT_FEEDBACK_COUNTS. */
+enum { H_MODEL, H_SUCCESS, H_RATE_LIMITED, H_UNAVAILABLE, H_ERROR };
+
 enum db_status
 catalog_load_health(struct db *db, enum time_range range, long long uid,
     struct ranked *v, size_t n)
@@ -356,15 +361,43 @@ catalog_load_health(struct db *db, enum time_range range, long long uid,
 	if (r == NULL)
 		return st;
 	for (i = 0; i < PQntuples(r); i++) {
-		long k = ranked_index(v, n, PQgetvalue(r, i, 0));
+		long k = ranked_index(v, n, PQgetvalue(r, i, H_MODEL));
 
 		if (k < 0)
 			continue;
-		v[k].h.success = db_get_ll(r, i, 1, 0);
-		v[k].h.rate_limited = db_get_ll(r, i, 2, 0);
-		v[k].h.unavailable = db_get_ll(r, i, 3, 0);
-		v[k].h.error = db_get_ll(r, i, 4, 0);
+		v[k].h.success = db_get_ll(r, i, H_SUCCESS, 0);
+		v[k].h.rate_limited = db_get_ll(r, i, H_RATE_LIMITED, 0);
+		v[k].h.unavailable = db_get_ll(r, i, H_UNAVAILABLE, 0);
+		v[k].h.error = db_get_ll(r, i, H_ERROR, 0);
 	}
 	PQclear(r);
 	return DB_OK;
+}
+
+/* Columns of STMT_META. */
+enum { M_VERSION, M_LAST_SYNC, M_NOW };
+
+enum db_status
+catalog_meta(struct db *db, struct catalog_meta *out)
+{
+	enum db_status st;
+	PGresult *r = db_exec(db, STMT_META, NULL, 0, &st);
+
+	if (r == NULL)
+		return st;
+	out->version = db_get_ll(r, 0, M_VERSION, 0);
+	out->last_sync_ms = db_get_ll(r, 0, M_LAST_SYNC, -1);
+	out->now_ms = db_get_ll(r, 0, M_NOW, 0);
+	PQclear(r);
+	return DB_OK;
+}
+
+enum db_status
+catalog_current(struct catalog *c, struct db *db, struct catalog_meta *meta)
+{
+	enum db_status st = catalog_meta(db, meta);
+
+	if (st != DB_OK)
+		return st;
+	return catalog_refresh(c, db, meta->version, meta->last_sync_ms);
 }

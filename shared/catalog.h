@@ -82,6 +82,23 @@ void catalog_sort(struct ranked *v, size_t n, enum sort_key key);
 enum db_status catalog_load_health(struct db *db, enum time_range range,
     long long uid, struct ranked *v, size_t n) WUR;
 
+/* The catalogue's version, the last sync and the database's clock. */
+struct catalog_meta {
+	long long version;
+	int64_t last_sync_ms; /* -1: never synced */
+	int64_t now_ms;
+};
+
+/* Read the meta row (STMT_META).  DB_OK, DB_UNAVAILABLE or DB_ERROR. */
+enum db_status catalog_meta(struct db *db, struct catalog_meta *out) WUR;
+
+/*
+ * For routes without a counted key: read the meta row and bring c up to
+ * date with it.  Returns what catalog_meta / catalog_refresh return.
+ */
+enum db_status catalog_current(
+    struct catalog *c, struct db *db, struct catalog_meta *meta) WUR;
+
 /* Fill error_rate_x100 and reports from h. */
 void ranked_finish(struct ranked *r);
 

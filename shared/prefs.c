@@ -16,20 +16,36 @@ static const char *field_names[PREF__MAX] = {
 	[PREF_EXCLUDE] = "excludeModelIds",
 };
 
-/* What each field accepts, as the 400 says it. */
-static const char *field_rules[PREF__MAX] = {
-	[PREF_USE_CASES] = "useCases must be an array of (or a comma list "
-	                   "of) chat, vision, tools, longContext, reasoning",
-	[PREF_SORT] = "sort must be one of: contextLength, maxOutput, "
-	              "capable, leastIssues, newest",
-	[PREF_TOP_N] = "topN must be an integer from 1 to 100",
-	[PREF_MAX_ERROR_RATE] = "maxErrorRate must be a number from 0 to 100",
-	[PREF_TIME_RANGE] = "timeRange must be one of: 15m, 30m, 1h, 6h, "
-	                    "24h, 7d, 30d, all",
-	[PREF_MY_REPORTS] = "myReports must be true or false",
-	[PREF_EXCLUDE] = "excludeModelIds must be an array of at most 50 "
-	                 "distinct model ids, each a string of 1 to 256 bytes",
+/*
+ * What each field accepts, as the 400 says it: the listing fields say
+ * what their query parameter says (one table, shared/params.c); the
+ * two that are not query parameters say it here.
+ */
+static const enum param_id field_params[PREF__MAX] = {
+	[PREF_USE_CASES] = P__MAX,
+	[PREF_SORT] = P_SORT,
+	[PREF_TOP_N] = P_TOP_N,
+	[PREF_MAX_ERROR_RATE] = P_MAX_ERROR_RATE,
+	[PREF_TIME_RANGE] = P_TIME_RANGE,
+	[PREF_MY_REPORTS] = P_MY_REPORTS,
+	[PREF_EXCLUDE] = P__MAX,
 };
+
+static void
+field_rule(enum pref_field f, char *out, size_t outsz)
+{
+	if (f == PREF_USE_CASES)
+		snprintf(out, outsz,
+		    "useCases must be an array of (or a comma list "
+		    "of) chat, vision, tools, longContext, reasoning");
+	else if (f == PREF_EXCLUDE)
+		snprintf(out, outsz,
+		    "excludeModelIds must be an array of at most %d "
+		    "distinct model ids, each a string of 1 to %d bytes",
+		    PREFS_EXCLUDE_MAX, PREFS_MODEL_ID_MAX);
+	else
+		param_rule_text(field_params[f], PR_LISTING, out, outsz);
+}
 
 const char *
 prefs_field_name(enum pref_field f)
@@ -162,7 +178,7 @@ read_field(struct json_object *obj, enum pref_field f, struct arena *a,
 	case PREF_TOP_N:
 		if (json_get_int(obj, field_names[f], 1, 100, &n) != 1)
 			return -1;
-		pr->p.top_n = (int)n;
+		pr->p.top_n = n;
 		return 0;
 	case PREF_MAX_ERROR_RATE:
 		return read_max_error_rate(v, pr);
@@ -215,8 +231,7 @@ prefs_parse_update(struct json_object *body, struct arena *a, struct prefs *set,
 		if (read_field(body, f, a, set) != 0) {
 			err->code = "invalid_field";
 			err->field = field_names[f];
-			snprintf(err->detail, sizeof(err->detail), "%s",
-			    field_rules[f]);
+			field_rule(f, err->detail, sizeof(err->detail));
 			return -1;
 		}
 		set->has[f] = 1;
@@ -252,8 +267,11 @@ prefs_load(const char *stored, struct arena *a, struct prefs *out)
 		if (v == NULL)
 			continue;
 		if (read_field(obj, f, a, out) != 0) {
+			char rule[200];
+
+			field_rule(f, rule, sizeof(rule));
 			log_warn("saved preference %s ignored: %s",
-			    field_names[f], field_rules[f]);
+			    field_names[f], rule);
 			continue;
 		}
 		out->has[f] = 1;

@@ -36,35 +36,44 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " RETURNING u.id, u.window_start, u.window_count,"
 	    "  u.rate_limit_max, u.rate_limit_window_seconds"
 	    ") SELECT k.id, k.user_id, k.enabled, k.expired,"
-	    " u.window_count, u.rate_limit_max, u.rate_limit_window_seconds,"
-	    " " MS("u.window_start") ", k.preferences::text,"
-	    " m.catalog_version, " MS("m.last_success_at") ","
-	    " " MS("now()")
+	    " k.preferences::text AS preferences,"
+	    " u.window_count, u.rate_limit_max,"
+	    " u.rate_limit_window_seconds AS window_seconds,"
+	    " " MS("u.window_start") " AS window_start_ms,"
+	    " m.catalog_version, " MS("m.last_success_at") " AS last_sync_ms,"
+	    " " MS("now()") " AS now_ms"
 	    " FROM k LEFT JOIN u ON true CROSS JOIN sync_meta m",
-	    1 },
+	    1, "id,user_id,enabled,expired,preferences,window_count,"
+	    "rate_limit_max,window_seconds,window_start_ms,catalog_version,"
+	    "last_sync_ms,now_ms" },
 
 	/* A request that is not counted: the key alone. */
 	[STMT_AUTH_KEY] = { "auth_key",
 	    "SELECT id, user_id, enabled,"
-	    " (expires_at IS NOT NULL AND expires_at <= now()),"
-	    " preferences::text"
+	    " (expires_at IS NOT NULL AND expires_at <= now()) AS expired,"
+	    " preferences::text AS preferences"
 	    " FROM api_keys WHERE key_hash = $1",
-	    1 },
+	    1, "id,user_id,enabled,expired,preferences" },
 
 	/* The whole catalogue, active or not, with its version. */
 	[STMT_CATALOG_LOAD] = { "catalog_load",
 	    "SELECT f.id, f.name, f.context_length, f.max_completion_tokens,"
 	    " f.description, f.modality,"
-	    " array_to_json(f.input_modalities)::text,"
-	    " array_to_json(f.output_modalities)::text,"
-	    " array_to_json(f.supported_parameters)::text,"
+	    " array_to_json(f.input_modalities)::text AS input_modalities,"
+	    " array_to_json(f.output_modalities)::text AS output_modalities,"
+	    " array_to_json(f.supported_parameters)::text"
+	    "  AS supported_parameters,"
 	    " f.is_moderated, f.is_active,"
-	    " " MS("f.created_at") ", " MS("f.first_seen_at") ","
-	    " " MS("f.last_seen_at") ","
-	    " m.catalog_version, " MS("m.last_success_at")
+	    " " MS("f.created_at") " AS created_ms,"
+	    " " MS("f.first_seen_at") " AS first_seen_ms,"
+	    " " MS("f.last_seen_at") " AS last_seen_ms,"
+	    " m.catalog_version, " MS("m.last_success_at") " AS last_sync_ms"
 	    " FROM sync_meta m LEFT JOIN free_models f ON true"
 	    " ORDER BY f.id",
-	    0 },
+	    0, "id,name,context_length,max_completion_tokens,description,"
+	    "modality,input_modalities,output_modalities,supported_parameters,"
+	    "is_moderated,is_active,created_ms,first_seen_ms,last_seen_ms,"
+	    "catalog_version,last_sync_ms" },
 
 	/*
 	 * Report counts per model over the last $1 seconds (NULL: all
@@ -75,7 +84,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM feedback_counts(CASE WHEN $1::integer IS NULL THEN NULL"
 	    "  ELSE now() - make_interval(secs => $1::integer) END,"
 	    " $2::bigint)",
-	    2 },
+	    2, "model_id,success_count,rate_limited,unavailable,error" },
 
 	/*
 	 * The request-log row of a counted call, written after the
@@ -95,6 +104,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * the model ($2), advance the user's one-hour report window (limit
 	 * $8) and store the report ($3 id, $4 request id, $5 outcome, $6
 	 * details) when $7 (dry run) is false and the window has room.
+	 * With an idempotency key ($9, its body's fingerprint $10), a
+	 * report the user already stored under that key is returned
+	 * instead (prior_id, prior_fingerprint) and nothing is counted or
+	 * stored; two first attempts racing each other end in a unique
+	 * violation for the later one, whose retry then finds the prior.
 	 * The API's sessions commit asynchronously; a report is promised
 	 * to the client, so this one commits durably.  No row: unknown key.
 	 */
@@ -105,6 +119,10 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM api_keys WHERE key_hash = $1"
 	    "), m AS ("
 	    " SELECT id FROM free_models WHERE id = $2"
+	    "), prior AS ("
+	    " SELECT f.id, f.idempotency_fingerprint FROM model_feedback f, k"
+	    " WHERE $9::text IS NOT NULL AND f.user_id = k.user_id"
+	    "  AND f.idempotency_key = $9::text"
 	    "), u AS ("
 	    " UPDATE users u SET"
 	    "  feedback_window_start = CASE WHEN u.feedback_window_start IS NULL"
@@ -115,54 +133,58 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "   ELSE least(u.feedback_window_count + 1, $8::integer + 1) END"
 	    " FROM k, m WHERE u.id = k.user_id AND k.enabled"
 	    "  AND NOT k.expired AND NOT $7::boolean"
+	    "  AND NOT EXISTS (SELECT 1 FROM prior)"
 	    " RETURNING u.feedback_window_start, u.feedback_window_count"
 	    "), ins AS ("
 	    " INSERT INTO model_feedback (id, model_id, user_id, api_key_id,"
-	    "  request_id, outcome, details)"
-	    " SELECT $3::uuid, m.id, k.user_id, k.id, $4::uuid, $5, $6"
+	    "  request_id, outcome, details, idempotency_key,"
+	    "  idempotency_fingerprint)"
+	    " SELECT $3::uuid, m.id, k.user_id, k.id, $4::uuid, $5, $6,"
+	    "  $9::text, $10::text"
 	    " FROM k, m, u WHERE u.feedback_window_count <= $8::integer"
 	    " RETURNING id"
-	    ") SELECT k.enabled, k.expired, EXISTS (SELECT 1 FROM m),"
-	    " (SELECT feedback_window_count FROM u),"
+	    ") SELECT k.enabled, k.expired, EXISTS (SELECT 1 FROM m) AS known,"
+	    " (SELECT feedback_window_count FROM u) AS window_count,"
 	    " (SELECT " MS("feedback_window_start + interval '1 hour'")
-	    "  - " MS("now()") " FROM u),"
-	    " EXISTS (SELECT 1 FROM ins),"
-	    " set_config('synchronous_commit', 'on', true)"
+	    "  - " MS("now()") " FROM u) AS reset_ms,"
+	    " EXISTS (SELECT 1 FROM ins) AS stored,"
+	    " (SELECT id FROM prior) AS prior_id,"
+	    " (SELECT idempotency_fingerprint FROM prior) AS prior_fingerprint,"
+	    " set_config('synchronous_commit', 'on', true) AS durable"
 	    " FROM k",
-	    8 },
+	    10, "enabled,expired,known,window_count,reset_ms,stored,prior_id,"
+	    "prior_fingerprint,durable" },
 
 	/*
 	 * Report counts per bucket of grain $1 seconds and model, from
 	 * bucket $2 (ms since the epoch) on; everybody's when $3 is 0.
 	 */
 	[STMT_HEALTH_TIMELINE] = { "health_timeline",
-	    "SELECT " MS("bucket") ", model_id, success_count,"
-	    " rate_limited + unavailable + error"
+	    "SELECT " MS("bucket") " AS bucket_ms, model_id, success_count,"
+	    " rate_limited + unavailable + error AS error_count"
 	    " FROM feedback_rollup"
 	    " WHERE grain = $1::integer AND user_id = $3::bigint"
 	    " AND bucket >= to_timestamp($2::bigint / 1000.0)"
 	    " ORDER BY bucket, model_id",
-	    3 },
+	    3, "bucket_ms,model_id,success_count,error_count" },
 
 	/*
 	 * The UTC days each model was seen in a sync over the last $1 days
-	 * (today included), with the model's name and state.
+	 * (today included), by model id (in strcmp's order) and day.
 	 */
 	[STMT_AVAILABILITY] = { "availability",
-	    "SELECT f.id, f.name, f.is_active,"
-	    " array_to_json(array_agg(to_char(s.day, 'YYYY-MM-DD')"
-	    "  ORDER BY s.day))::text"
+	    "SELECT s.model_id, to_char(s.day, 'YYYY-MM-DD') AS day"
 	    " FROM model_availability_snapshots s"
-	    " JOIN free_models f ON f.id = s.model_id"
 	    " WHERE s.day > (now() AT TIME ZONE 'UTC')::date - $1::integer"
-	    " GROUP BY f.id, f.name, f.is_active ORDER BY f.id",
-	    1 },
+	    " ORDER BY s.model_id COLLATE \"C\", s.day",
+	    1, "model_id,day" },
 
 	/* The catalogue version, the last sync and the server's clock. */
 	[STMT_META] = { "meta",
-	    "SELECT catalog_version, " MS("last_success_at") ", " MS("now()")
+	    "SELECT catalog_version, " MS("last_success_at") " AS last_sync_ms,"
+	    " " MS("now()") " AS now_ms"
 	    " FROM sync_meta",
-	    0 },
+	    0, "catalog_version,last_sync_ms,now_ms" },
 
 	/* accounts and operations */
 

@@ -8,7 +8,7 @@ use JSON::PP ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FLR::Stack;
-use FLR::Assert qw(problem_is json_of read_table);
+use FLR::Assert qw(problem_is json_of read_table both_modes);
 
 my $root = "$FindBin::Bin/..";
 my $fixture = "$FindBin::Bin/fixtures/openrouter-models.json";
@@ -123,12 +123,27 @@ for my $sort (sort keys %by) {
 
 # --- Bad input: a table of query strings and what they get. -------------
 for my $row (read_table("$FindBin::Bin/data/models-bad-input.tsv")) {
-	my ($q, $status, $code, $param) = @$row;
-	problem_is(get("/api/v1/models/ids?$q"), $status, $code,
-	    $param eq '' ? undef : $param, "ids?$q → $status $code");
+	my $q = $row->[0];
+	both_modes(sub { get("/api/v1/models/ids?$q", %{ $_[0] }) }, $row, 'ids');
 }
-problem_is(get('/api/v1/models/full?topN=0'), 400, 'invalid_parameter',
-    'topN', 'full?topN=0 → 400');
+problem_is(get('/api/v1/models/full?topN=0', Prefer => 'handling=strict'),
+    400, 'invalid_parameter', 'topN', 'full?topN=0 strict → 400');
+{
+	my $r = get('/api/v1/models/full?topN=0');
+	is(scalar @{ json_of($r)->{models} }, 1, 'full?topN=0 lenient → one model');
+	$r = get('/api/v1/models/ids?topN=2', Prefer => 'handling=lenient');
+	is($r->{headers}{'preference-applied'}, 'handling=lenient',
+	    'Prefer: handling=lenient is answered');
+	ok(!exists $r->{headers}{'x-flr-adjusted'}, 'nothing adjusted: no header');
+	$r = get('/api/v1/models/ids?topN=2.9');
+	is(scalar @{ json_of($r)->{ids} }, 2, 'topN=2.9 → 2 models');
+	$r = get('/api/v1/models/ids?useCase=vision,bogus');
+	is_deeply(json_of($r)->{ids}, expected('contextLength', 'vision'),
+	    'an unknown filter word is dropped, the rest applies');
+	$r = get('/api/v1/models/ids?topN=3', Prefer => 'return=minimal, handling=strict');
+	is($r->{headers}{'preference-applied'}, 'handling=strict',
+	    'handling found among other preferences');
+}
 
 # --- Authentication. ------------------------------------------------------
 {

@@ -25,6 +25,7 @@ sub post {
 	my %h = (Authorization => "Bearer " . ($o{key} // $key));
 	$h{'Content-Type'} = $o{type} // 'application/json'
 	    if ($o{type} // '') ne '-';
+	$h{Prefer} = $o{prefer} if defined $o{prefer};
 	return $s->request('POST', '/api/v1/models/feedback',
 	    { headers => \%h, content => $body });
 }
@@ -45,8 +46,9 @@ for my $row (read_table("$FindBin::Bin/data/feedback-bad-input.tsv")) {
 	$body = $special{$body} // $body;
 	$body =~ s/MODEL/$model/g;
 	$body =~ s/\\x([0-9a-f]{2})/chr hex $1/ge;
-	problem_is(post($body, type => $type), $status, $code,
-	    $param eq '' ? undef : $param, "$name → $status $code");
+	problem_is(post($body, type => $type, prefer => 'handling=strict'),
+	    $status, $code, $param eq '' ? undef : $param,
+	    "$name → $status $code (strict)");
 }
 is($pg->psql('SELECT count(*) FROM model_feedback'), $before,
     'no bad request stored anything');

@@ -8,7 +8,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FLR::Stack;
-use FLR::Assert qw(problem_is json_of);
+use FLR::Assert qw(problem_is json_of both_modes);
 
 my $s = FLR::Stack->new(workers => 2);
 my $pg = $s->pg;
@@ -135,14 +135,29 @@ $pg->psql("UPDATE free_models SET is_active = false WHERE id = '$c'");
 }
 
 # --- Bad parameters. ------------------------------------------------------
-for my $case (['timeRange=all', 'timeRange'], ['timeRange=2h', 'timeRange'],
-    ['range=1h&timeWindow=1h', 'timeRange', 'duplicate_parameter'],
-    ['sort=best', 'sort'], ['topN=0', 'topN'], ['topN=101', 'topN'],
-    ['maxErrorRate=100.5', 'maxErrorRate'], ['minReports=x', 'minReports'],
-    ['filter=cheap', 'filter'], ['myReports=maybe', 'myReports']) {
-	my ($q, $param, $code) = @$case;
-	problem_is(health("?$q"), 400, $code // 'invalid_parameter', $param,
-	    "health?$q → 400");
+# Each: query, strict status, code, param; lenient status, X-FLR-Adjusted.
+for my $row (
+    ['timeRange=all', 400, 'invalid_parameter', 'timeRange', 200,
+	'timeRange;was="all";now="24h";rule=default'],
+    ['range=all', 400, 'invalid_parameter', 'timeRange', 200,
+	'range;was="all";now="24h";rule=default'],
+    ['timeRange=2h', 400, 'invalid_parameter', 'timeRange', 400, ''],
+    ['range=1h&timeWindow=1h', 400, 'duplicate_parameter', 'timeRange', 400, ''],
+    ['sort=best', 400, 'invalid_parameter', 'sort', 400, ''],
+    ['topN=0', 400, 'invalid_parameter', 'topN', 200,
+	'topN;was="0";now="1";rule=clamped'],
+    ['topN=101', 400, 'invalid_parameter', 'topN', 200,
+	'topN;was="101";now="100";rule=clamped'],
+    ['maxErrorRate=100.5', 400, 'invalid_parameter', 'maxErrorRate', 200,
+	'maxErrorRate;was="100.5";now="100";rule=clamped'],
+    ['minReports=x', 400, 'invalid_parameter', 'minReports', 400, ''],
+    ['filter=cheap', 400, 'invalid_parameter', 'filter', 200,
+	'filter;was="cheap";now="";rule=dropped'],
+    ['useCases=', 400, 'invalid_parameter', 'filter', 200,
+	'useCases;was="";rule=empty'],
+    ['myReports=maybe', 400, 'invalid_parameter', 'myReports', 400, '']) {
+	my $q = $row->[0];
+	both_modes(sub { health("?$q", %{ $_[0] }) }, $row, 'health');
 }
 is($s->request('POST', '/api/health')->{status}, 405, 'POST /api/health → 405');
 
@@ -162,9 +177,19 @@ is($s->request('POST', '/api/health')->{status}, 405, 'POST /api/health → 405'
 	($r, $doc) = $s->get_json('/api/availability?days=5');
 	($ma) = grep { $_->{modelId} eq $a } @{ $doc->{models} };
 	is(scalar @{ $ma->{daysSeen} }, 1, 'days=5 does not');
-	for my $q ('days=0', 'days=91', 'days=abc', 'days=') {
-		problem_is($s->request('GET', "/api/availability?$q"), 400,
-		    'invalid_parameter', 'days', "availability?$q → 400");
+	for my $row (['days=0', 400, 'invalid_parameter', 'days', 200,
+		'days;was="0";now="1";rule=clamped'],
+	    ['days=91', 400, 'invalid_parameter', 'days', 200,
+		'days;was="91";now="90";rule=clamped'],
+	    ['days=abc', 400, 'invalid_parameter', 'days', 400, ''],
+	    ['days=', 400, 'invalid_parameter', 'days', 200,
+		'days;was="";rule=empty'],
+	    ['sort=bogus', 400, 'invalid_parameter', 'sort', 400, '']) {
+		my $q = $row->[0];
+		both_modes(sub {
+			$s->request('GET', "/api/availability?$q",
+			    { headers => $_[0] })
+		}, $row, 'availability');
 	}
 	problem_is($s->request('GET', '/api/availability?days=1&days=2'), 400,
 	    'duplicate_parameter', 'days', 'days twice → 400');

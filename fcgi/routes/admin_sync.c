@@ -40,21 +40,15 @@ read_force(struct request *req, struct response *res, int *force)
 static int
 skip_if_fresh(struct app *app, struct response *res)
 {
-	enum db_status st;
-	long long last, now, age;
-	PGresult *r;
+	struct catalog_meta meta;
+	long long age;
 
-	r = db_exec(&app->db, STMT_META, NULL, 0, &st);
-	if (r == NULL || PQntuples(r) != 1) {
-		PQclear(r);
+	if (catalog_meta(&app->db, &meta) != DB_OK) {
 		response_unavailable(res);
 		return -1;
 	}
-	last = db_get_ll(r, 0, 1, -1);
-	now = db_get_ll(r, 0, 2, 0);
-	PQclear(r);
-	age = (now - last) / 1000;
-	if (last < 0 || age >= app->cfg.stale_after)
+	age = (meta.now_ms - meta.last_sync_ms) / 1000;
+	if (meta.last_sync_ms < 0 || age >= app->cfg.stale_after)
 		return 0;
 	buf_printf(&res->body,
 	    "{\"success\":true,\"skipped\":true,"

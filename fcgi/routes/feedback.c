@@ -1,183 +1,110 @@
 /*
- * POST /api/v1/models/feedback (SPEC.md §3): one success or issue
- * report about a model, stored (with its rollup) before the 200.
- * Not counted against the quota; at most FEEDBACK_PER_HOUR per user.
+ * POST /api/v1/models/feedback (SPEC.md §3, as amended): one success or
+ * issue report about a model, stored (with its rollup) before the 200
+ * (shared/report.c).  Lenient by default: a report is never refused
+ * over details or requestId; Prefer: handling=strict refuses instead.
+ * Idempotency-Key makes a retry return the first answer.  Not counted
+ * against the quota; at most FEEDBACK_PER_HOUR per user.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "guard.h"
 #include "json.h"
+#include "report.h"
 
 #define FEEDBACK_PER_HOUR 600
-#define MODEL_ID_MAX 256
-#define DETAILS_MAX 1000
-
-struct report {
-	const char *model_id;
-	const char *outcome; /* success, rate_limited, unavailable, error */
-	const char *details; /* NULL: none */
-	const char *request_id;
-	int dry_run;
-};
-
-static int
-field_error(struct response *res, const char *param, const char *detail)
-{
-	response_problem(res, 400, "invalid_field", param, "%s", detail);
-	return -1;
-}
-
-static int
-read_outcome(struct json_object *body, struct report *rep, struct response *res)
-{
-	static const char *issues[] = { "rate_limited", "unavailable",
-		"error" };
-	const char *issue;
-	int err, success;
-	size_t i;
-
-	success = json_get_bool(body, "success", &err);
-	if (err)
-		return field_error(res, "success", "success must be a boolean");
-	issue = json_get_string(body, "issue", &err);
-	if (err)
-		return field_error(res, "issue",
-		    "issue must be one of: "
-		    "rate_limited, unavailable, error");
-	if (success == 1 && issue != NULL)
-		return field_error(res, "issue",
-		    "give either success: true "
-		    "or an issue, not both");
-	if (success == 1) {
-		rep->outcome = "success";
-		return 0;
-	}
-	if (issue == NULL)
-		return field_error(res, "success",
-		    "give success: true or an "
-		    "issue (rate_limited, unavailable, error)");
-	for (i = 0; i < NELEM(issues); i++)
-		if (strcmp(issue, issues[i]) == 0) {
-			rep->outcome = issues[i];
-			return 0;
-		}
-	return field_error(res, "issue",
-	    "issue must be one of: "
-	    "rate_limited, unavailable, error");
-}
-
-/* Every field's type and bounds, before any database work. */
-static int
-read_report(struct json_object *body, struct report *rep, struct response *res)
-{
-	int err, dry;
-
-	memset(rep, 0, sizeof(*rep));
-	rep->model_id = json_get_string(body, "modelId", &err);
-	if (err || rep->model_id == NULL || rep->model_id[0] == '\0')
-		return field_error(
-		    res, "modelId", "modelId must be a non-empty string");
-	if (strlen(rep->model_id) > MODEL_ID_MAX)
-		return field_error(
-		    res, "modelId", "modelId must be at most 256 bytes");
-	if (read_outcome(body, rep, res) != 0)
-		return -1;
-	rep->details = json_get_string(body, "details", &err);
-	if (err || (rep->details && utf8_length(rep->details) > DETAILS_MAX))
-		return field_error(res, "details",
-		    "details must be a string "
-		    "of at most 1000 characters");
-	rep->request_id = json_get_string(body, "requestId", &err);
-	if (err || (rep->request_id && !uuid_valid(rep->request_id)))
-		return field_error(
-		    res, "requestId", "requestId must be a UUID");
-	dry = json_get_bool(body, "dryRun", &err);
-	if (err)
-		return field_error(res, "dryRun", "dryRun must be a boolean");
-	rep->dry_run = dry == 1;
-	return 0;
-}
-
-/* Columns of STMT_FEEDBACK_INSERT. */
-enum { F_ENABLED, F_EXPIRED, F_MODEL, F_COUNT, F_RESET_MS, F_STORED };
 
 static void
-store(struct app *app, const char *token, const struct report *rep,
-    struct response *res)
+answer(struct response *res, const struct report_result *rr)
 {
-	char hash[AUTH_HASH_LEN + 1], id[UUID_LEN + 1], limit[16];
-	const char *params[8];
-	enum db_status st;
-	PGresult *r;
-	long long wait;
-
-	if (!auth_key_wellformed(token)) {
-		response_problem(
-		    res, 401, "invalid_key", NULL, "unknown API key");
+	switch (rr->outcome) {
+	case REPORT_KEY_REFUSED:
+		guard_refuse(res, rr->verdict);
 		return;
-	}
-	if (uuid_v4(id) != 0) {
-		response_problem(res, 500, "internal_error", NULL,
-		    "the random generator failed");
-		return;
-	}
-	auth_hash_key(token, hash);
-	snprintf(limit, sizeof(limit), "%d", FEEDBACK_PER_HOUR);
-	params[0] = hash;
-	params[1] = rep->model_id;
-	params[2] = id;
-	params[3] = rep->request_id;
-	params[4] = rep->outcome;
-	params[5] = rep->details;
-	params[6] = rep->dry_run ? "true" : "false";
-	params[7] = limit;
-	r = db_exec(&app->db, STMT_FEEDBACK_INSERT, params, 8, &st);
-	if (r == NULL) {
-		response_unavailable(res);
-		return;
-	}
-	if (PQntuples(r) != 1 || !db_get_bool(r, 0, F_ENABLED, 0)) {
-		response_problem(res, 401, "invalid_key", NULL, "%s",
-		    PQntuples(r) != 1 ? "unknown API key"
-		                      : "this API key is disabled");
-	} else if (db_get_bool(r, 0, F_EXPIRED, 0)) {
-		response_problem(
-		    res, 401, "expired_key", NULL, "this API key has expired");
-	} else if (!db_get_bool(r, 0, F_MODEL, 0)) {
+	case REPORT_UNKNOWN_MODEL:
 		response_problem(res, 422, "unknown_model", "modelId",
 		    "modelId is not a model in the catalogue");
-	} else if (!rep->dry_run && !db_get_bool(r, 0, F_STORED, 0)) {
-		wait = (db_get_ll(r, 0, F_RESET_MS, 0) + 999) / 1000;
-		if (wait < 1)
-			wait = 1;
+		return;
+	case REPORT_KEY_REUSED:
+		response_problem(res, 422, "idempotency_key_reused", NULL,
+		    "this Idempotency-Key was used for a different report");
+		return;
+	case REPORT_RATE_LIMITED:
 		response_problem(res, 429, "feedback_rate_limited", NULL,
 		    "at most %d reports an hour; try again in %lld s",
-		    FEEDBACK_PER_HOUR, wait);
-		response_header(res, "Retry-After", "%lld", wait);
-	} else if (rep->dry_run) {
+		    FEEDBACK_PER_HOUR, rr->retry_after);
+		response_header(res, "Retry-After", "%lld", rr->retry_after);
+		return;
+	case REPORT_DRY_RUN:
 		buf_puts(&res->body,
 		    "{\"received\":true,\"dryRun\":true,\"id\":null}");
-	} else {
-		buf_printf(&res->body, "{\"received\":true,\"id\":\"%s\"}", id);
+		return;
+	case REPORT_REPLAYED:
+		response_header(res, "Idempotent-Replayed", "true");
+		/* FALLTHROUGH */
+	case REPORT_STORED:
+	case REPORT__MAX:
+		buf_printf(
+		    &res->body, "{\"received\":true,\"id\":\"%s\"}", rr->id);
+		return;
 	}
-	PQclear(r);
+}
+
+/* The Idempotency-Key header: 0 (*key NULL when absent), or -1 with 400. */
+static int
+read_idempotency_key(const struct request *req, struct response *res,
+    char buf[IDEMPOTENCY_KEY_MAX + 1], const char **key)
+{
+	const char *h = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", req->fcgx->envp);
+
+	*key = NULL;
+	if (h == NULL)
+		return 0;
+	if (report_idempotency_key(h, buf) != 0) {
+		response_problem(res, 400, "invalid_idempotency_key", NULL,
+		    "Idempotency-Key must be 1 to 255 visible ASCII "
+		    "characters (optionally quoted)");
+		return -1;
+	}
+	*key = buf;
+	return 0;
 }
 
 void
 route_feedback(struct app *app, struct request *req, struct response *res)
 {
+	char idem_buf[IDEMPOTENCY_KEY_MAX + 1], fp[AUTH_HASH_LEN + 1];
+	struct param_adjustments adj = { .n = 0 };
 	struct json_object *body = NULL;
+	struct report_result rr;
+	struct report_error re;
+	const char *token, *idem;
 	struct report rep;
-	const char *token;
+	int strict;
 
-	if (guard_token(req, res, &token) != 0)
+	response_header(res, "Cache-Control", "no-store");
+	strict = request_strict(req, res);
+	if (guard_token(req, res, &token) != 0 ||
+	    read_idempotency_key(req, res, idem_buf, &idem) != 0)
 		return;
 	body = request_json(req, res);
 	if (body == NULL)
 		return;
-	if (read_report(body, &rep, res) == 0)
-		store(app, token, &rep, res);
+	if (report_read(body, strict, req->arena, &rep, &adj, &re) != 0) {
+		response_problem(
+		    res, 400, "invalid_field", re.field, "%s", re.detail);
+		goto out;
+	}
+	/* A retry is the same request: the same bytes. */
+	auth_hash_key(req->body, fp);
+	if (report_store(&app->db, token, &rep, FEEDBACK_PER_HOUR, idem, fp,
+	        &rr) != DB_OK) {
+		response_unavailable(res);
+		goto out;
+	}
+	response_adjusted(res, &adj);
+	answer(res, &rr);
+out:
 	json_object_put(body);
-	response_header(res, "Cache-Control", "no-store");
 }

@@ -11,47 +11,26 @@
 #include "guard.h"
 #include "json.h"
 
-#define PAGE_MAX 10000
-#define PAGE_SIZE_MAX 100
-#define PAGE_SIZE_DEFAULT 20
-
 struct paging {
 	long long page;
 	long long size;
 };
 
-static const struct {
-	const char *name;
-	long long min, max;
-	const char *detail;
-} paging_params[] = {
-	{ "page", 1, PAGE_MAX, "page must be an integer from 1 to 10000" },
-	{ "pageSize", 1, PAGE_SIZE_MAX,
-	    "pageSize must be an integer from 1 to 100" },
-};
-
-/* page and pageSize: 0, or -1 with the 400 naming the parameter. */
+/*
+ * page and pageSize, read like every query parameter (shared/params.c:
+ * 1 to 10000 and 1 to 100, clamped unless the request is strict): 0,
+ * or -1 with the 400 naming the parameter.
+ */
 static int
 read_paging(struct request *req, struct response *res, struct paging *pg)
 {
-	long long *out[NELEM(paging_params)] = { &pg->page, &pg->size };
-	const char *v;
-	size_t k;
+	struct param_adjustments adj;
+	struct list_params p;
 
-	pg->page = 1;
-	pg->size = PAGE_SIZE_DEFAULT;
-	for (k = 0; k < NELEM(paging_params); k++) {
-		if (request_param(req, res, paging_params[k].name, &v) != 0)
-			return -1;
-		if (v != NULL &&
-		    parse_int(v, paging_params[k].min, paging_params[k].max,
-		        out[k]) != 0) {
-			response_problem(res, 400, "invalid_parameter",
-			    paging_params[k].name, "%s",
-			    paging_params[k].detail);
-			return -1;
-		}
-	}
+	if (request_params(req, res, PR_USAGE, &p, &adj) != 0)
+		return -1;
+	pg->page = p.page;
+	pg->size = p.page_size;
 	return 0;
 }
 

@@ -403,7 +403,7 @@ field_of(const struct list_params *p, enum param_id id)
 	case P_SORT:
 		return p->sort;
 	case P_TOP_N:
-		return p->top_n;
+		return (double)p->top_n;
 	case P_MAX_ERROR_RATE:
 		return p->max_error_rate;
 	case P_MIN_REPORTS:
@@ -412,6 +412,12 @@ field_of(const struct list_params *p, enum param_id id)
 		return p->range;
 	case P_MY_REPORTS:
 		return p->my_reports;
+	case P_PAGE:
+		return (double)p->page;
+	case P_PAGE_SIZE:
+		return (double)p->page_size;
+	case P_DAYS:
+		return (double)p->days;
 	case P__MAX:
 		break;
 	}
@@ -680,6 +686,154 @@ test_duplicate_with_bad_values(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * The lenient read: what each query becomes, and the X-FLR-Adjusted
+ * value that reports it ("" for none; NULL for a 400 in both modes).
+ * Every case that adjusts something is a 400 when read strictly.
+ */
+struct lenient_case {
+	enum param_route route;
+	const char *qs;
+	const char *adjusted;
+	long long top_n;
+	unsigned filters;
+	int range;
+};
+
+static const struct lenient_case lenient_cases[] = {
+	{ PR_LISTING, "topN=5", "", 5, 0, TR_24H },
+	{ PR_LISTING, "topN=101", "topN;was=\"101\";now=\"100\";rule=clamped",
+	    100, 0, TR_24H },
+	{ PR_LISTING, "topN=2.5", "topN;was=\"2.5\";now=\"2\";rule=truncated",
+	    2, 0, TR_24H },
+	{ PR_LISTING, "topN=-1", "topN;was=\"-1\";now=\"1\";rule=clamped", 1,
+	    0, TR_24H },
+	{ PR_LISTING, "topN=-0.5", "topN;was=\"-0.5\";now=\"1\";rule=clamped",
+	    1, 0, TR_24H },
+	{ PR_LISTING, "topN=100.9",
+	    "topN;was=\"100.9\";now=\"100\";rule=truncated", 100, 0, TR_24H },
+	{ PR_LISTING, "topN=", "topN;was=\"\";rule=empty", 0, 0, TR_24H },
+	{ PR_LISTING, "topN=abc", NULL, 0, 0, 0 },
+	{ PR_LISTING, "topN=1e3", NULL, 0, 0, 0 },
+	{ PR_LISTING, "topN=+5", NULL, 0, 0, 0 },
+	{ PR_LISTING, "topN=5.", NULL, 0, 0, 0 },
+	{ PR_LISTING, "topN=--1", NULL, 0, 0, 0 },
+	{ PR_LISTING, "useCase=chat,bogus",
+	    "useCase;was=\"chat,bogus\";now=\"chat\";rule=dropped", 0,
+	    FILTER_CHAT, TR_24H },
+	{ PR_LISTING, "useCases=tools,,vision",
+	    "useCases;was=\"tools,,vision\";now=\"vision,tools\";rule=dropped",
+	    0, FILTER_VISION | FILTER_TOOLS, TR_24H },
+	{ PR_LISTING, "filter=a%22b%5Cc",
+	    "filter;was=\"a\\\"b\\\\c\";now=\"\";rule=dropped", 0, 0, TR_24H },
+	{ PR_LISTING, "filter=%E2%82%AC",
+	    "filter;was=%\"%e2%82%ac\";now=\"\";rule=dropped", 0, 0, TR_24H },
+	{ PR_LISTING, "filter=%FF", "filter;now=\"\";rule=dropped", 0, 0,
+	    TR_24H },
+	{ PR_LISTING, "timeRange=all", "", 0, 0, TR_ALL },
+	{ PR_HEALTH, "range=all", "range;was=\"all\";now=\"24h\";rule=default",
+	    0, 0, TR_24H },
+	{ PR_HEALTH, "range=1y", NULL, 0, 0, 0 },
+	{ PR_LISTING, "sort=", "sort;was=\"\";rule=empty", 0, 0, TR_24H },
+	{ PR_LISTING, "sort=bogus", NULL, 0, 0, 0 },
+	{ PR_LISTING, "myReports=maybe", NULL, 0, 0, 0 },
+	{ PR_DEMO, "myReports=false", "myReports;was=\"false\";rule=dropped", 0,
+	    0, TR_24H },
+	{ PR_DEMO, "topN=3&myReports=true",
+	    "myReports;was=\"true\";rule=dropped", 3, 0, TR_24H },
+	{ PR_LISTING, "topN=0&maxErrorRate=-3",
+	    "topN;was=\"0\";now=\"1\";rule=clamped, "
+	    "maxErrorRate;was=\"-3\";now=\"0\";rule=clamped",
+	    1, 0, TR_24H },
+	{ PR_LISTING, "topN=5&topN=101", NULL, 0, 0, 0 },
+	{ PR_USAGE, "page=0&pageSize=1000",
+	    "page;was=\"0\";now=\"1\";rule=clamped, "
+	    "pageSize;was=\"1000\";now=\"100\";rule=clamped",
+	    0, 0, TR_24H },
+	{ PR_AVAILABILITY, "days=91&topN=1000",
+	    "days;was=\"91\";now=\"90\";rule=clamped", 0, 0, TR_24H },
+};
+
+static void
+test_lenient_table(void **state)
+{
+	struct arena *a = *state;
+	size_t i;
+
+	for (i = 0; i < NELEM(lenient_cases); i++) {
+		const struct lenient_case *c = &lenient_cases[i];
+		struct param_adjustments adj = { .n = 0 };
+		struct list_params p;
+		struct param_error err;
+		struct query q;
+		struct buf b;
+		int rc;
+
+		assert_int_equal(query_parse(c->qs, a, &q, &err), 0);
+		list_params_defaults(&p, c->route);
+		rc = params_read(&q, c->route, 0, a, &p, &adj, &err);
+		if (c->adjusted == NULL) {
+			if (rc != -1)
+				fail_msg("case %zu \"%s\": not refused", i,
+				    c->qs);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("case %zu \"%s\": refused: %s", i, c->qs,
+			    err.detail);
+		buf_init(&b, 4096);
+		param_adjustments_format(&adj, &b);
+		if (strcmp(b.data, c->adjusted) != 0)
+			fail_msg("case %zu \"%s\": adjusted \"%s\", want "
+				 "\"%s\"",
+			    i, c->qs, b.data, c->adjusted);
+		buf_free(&b);
+		if (c->route == PR_LISTING || c->route == PR_DEMO ||
+		    c->route == PR_HEALTH) {
+			assert_int_equal(p.top_n, c->top_n);
+			assert_int_equal(p.filters, c->filters);
+			assert_int_equal(p.range, c->range);
+		}
+		/* Strict handling refuses exactly what was adjusted. */
+		list_params_defaults(&p, c->route);
+		rc = params_read(&q, c->route, 1, a, &p, NULL, &err);
+		if (rc != (adj.n > 0 ? -1 : 0))
+			fail_msg("case %zu \"%s\": strict gave %d", i, c->qs,
+			    rc);
+	}
+}
+
+/* Page and days clamp to their own bounds; the defaults are 1, 20, 30. */
+static void
+test_lenient_bounds(void **state)
+{
+	struct arena *a = *state;
+	struct param_adjustments adj = { .n = 0 };
+	struct param_error err;
+	struct list_params p;
+	struct query q;
+
+	list_params_defaults(&p, PR_USAGE);
+	assert_int_equal(p.page, 1);
+	assert_int_equal(p.page_size, 20);
+	assert_int_equal(p.days, 30);
+	assert_int_equal(query_parse("page=99999999999999999999999999", a, &q,
+	                     &err),
+	    0);
+	assert_int_equal(params_read(&q, PR_USAGE, 0, a, &p, &adj, &err), 0);
+	assert_int_equal(p.page, 10000);
+	assert_int_equal(adj.n, 1);
+	assert_int_equal(adj.v[0].rule, RULE_CLAMPED);
+	/* The 400's words come from the table. */
+	param_rule_text(P_DAYS, PR_AVAILABILITY, err.detail,
+	    sizeof(err.detail));
+	assert_string_equal(err.detail, "days must be an integer from 1 to 90");
+	param_rule_text(P_TIME_RANGE, PR_HEALTH, err.detail,
+	    sizeof(err.detail));
+	assert_string_equal(err.detail,
+	    "timeRange must be one of: 15m, 30m, 1h, 6h, 24h, 7d, 30d");
+}
+
 int
 main(void)
 {
@@ -692,6 +846,8 @@ main(void)
 		cmocka_unit_test(test_value_table),
 		cmocka_unit_test(test_list_table),
 		cmocka_unit_test(test_list_numbers),
+		cmocka_unit_test(test_lenient_table),
+		cmocka_unit_test(test_lenient_bounds),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -7,7 +7,7 @@ use Exporter 'import';
 use JSON::PP ();
 use Test::More ();
 
-our @EXPORT_OK = qw(problem_is json_of read_table);
+our @EXPORT_OK = qw(problem_is json_of read_table both_modes);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -45,6 +45,31 @@ sub problem_is {
 	Test::More::diag(join(', ', @why) . "\nbody: " . ($res->{content} // ''))
 	    if !$ok;
 	return $ok;
+}
+
+# Both handling modes of one bad query: $send->(\%headers) sends it and
+# returns the response.  Row: query, then what strict handling gets
+# (status, code, param), then what the lenient default gets: its status
+# and, for a 200, the X-FLR-Adjusted header it must carry ("" for none);
+# a lenient 400 has the strict code and param.
+sub both_modes {
+	my ($send, $row, $label) = @_;
+	my ($q, $status, $code, $param, $lstatus, $adjusted) = @$row;
+	$param = undef if $param eq '';
+	my $res = $send->({ Prefer => 'handling=strict' });
+	problem_is($res, $status, $code, $param, "$label?$q strict → $status $code");
+	Test::More::is($res->{headers}{'preference-applied'}, 'handling=strict',
+	    "$label?$q strict: Preference-Applied");
+	$res = $send->({});
+	if ($lstatus == 200) {
+		Test::More::is($res->{status}, 200, "$label?$q lenient → 200")
+		    or Test::More::diag($res->{content});
+		Test::More::is($res->{headers}{'x-flr-adjusted'} // '', $adjusted,
+		    "$label?$q lenient: X-FLR-Adjusted");
+	} else {
+		problem_is($res, $lstatus, $code, $param,
+		    "$label?$q lenient → $lstatus $code");
+	}
 }
 
 # Rows of a tab-separated table under t/data/ (# comments, blank lines

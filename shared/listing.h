@@ -1,0 +1,79 @@
+/*
+ * The listing pipeline, written once for every route that lists models
+ * (/api/v1/models/ids and /full, /api/demo/models, /api/health, and the
+ * order of /api/availability):
+ *
+ *   filter → health → maxErrorRate → sort → saved exclusions → topN
+ *
+ * listing_select() and listing_finish() are pure (tests drive them with
+ * a catalogue and counts of their own); listing_run() puts them either
+ * side of the one query that reads the window's counts.
+ */
+#ifndef FLR_LISTING_H
+#define FLR_LISTING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "db.h"
+#include "json.h"
+#include "params.h"
+#include "prefs.h"
+#include "util.h"
+
+enum listing_flag {
+	LISTING_ACTIVE = 1 << 0, /* only models offered now */
+	LISTING_REPORTED = 1 << 1, /* only models with reports (health) */
+};
+
+struct listing {
+	/* in */
+	struct list_params p;
+	unsigned flags; /* enum listing_flag */
+	long long uid; /* myReports: this user's reports; 0: everybody's */
+	const struct prefs *prefs; /* the key's exclusions, or NULL */
+	/* out: the models of the answer, in order */
+	struct ranked *v;
+	size_t n;
+};
+
+/*
+ * Step 1: the catalogue's models that pass the filter (and the flags),
+ * in id order, with zero counts; v lives in arena a.
+ */
+void listing_select(
+    struct listing *l, const struct catalog *c, struct arena *a);
+
+/*
+ * Steps 3 to 6 on models whose counts are filled in: drop those over
+ * maxErrorRate (with at least minReports), sort, drop the excluded
+ * ones, cap at topN.
+ */
+void listing_finish(struct listing *l);
+
+/*
+ * The whole pipeline on catalogue c.  Returns DB_OK, or DB_UNAVAILABLE
+ * / DB_ERROR when the counts could not be read.
+ */
+enum db_status listing_run(struct listing *l, const struct catalog *c,
+    struct db *db, struct arena *a) WUR;
+
+/*
+ * Data age for the staleness markers: 1 when the last successful sync
+ * (-1: never) is older than stale_after seconds, with *age its age in
+ * seconds (-1 when never synced).
+ */
+int listing_stale(int64_t last_sync_ms, int64_t now_ms, long long stale_after,
+    long long *age);
+
+/* The models of /full as a JSON array, each with its health fields. */
+void listing_write_models(struct jw *w, const struct listing *l);
+
+/* "feedbackCounts": each returned model with reports, to its counts. */
+void listing_write_feedback_counts(struct jw *w, const struct listing *l);
+
+/* "useCases": the names of the filter's words. */
+void listing_write_use_cases(struct jw *w, unsigned filters);
+
+#endif
