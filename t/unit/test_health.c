@@ -3,6 +3,7 @@
  * in integers) and how numbers and times are printed: SPEC.md §0 and
  * §2 want 1.96, 33.33, 0 and 100, never 33.329999….
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -286,6 +287,83 @@ test_iso8601_table(void **state)
 	}
 }
 
+/*
+ * sort=healthiest: what the score must order, as pairs (a ranks above b)
+ * and fixed points.  -1 is "no evidence".
+ */
+struct score_case {
+	struct health_evidence e;
+	double want; /* -2: only used in the pairs below */
+};
+
+#define EV(s, f, r, u) { s, f, r, u }
+static const struct health_evidence nothing = EV(0, 0, -1, -1);
+
+static void
+test_score_fixed(void **state)
+{
+	struct health_evidence e = nothing;
+
+	(void)state;
+	assert_true(health_score(&e) == -1);
+	e.failure = 10;
+	assert_true(health_score(&e) == 0);
+	e = nothing;
+	e.success = 10;
+	/* Wilson, 10 of 10, z = 1.96: 0.7225 */
+	assert_true(fabs(health_score(&e) - 0.72246) < 1e-4);
+	e = nothing;
+	e.uptime = 1;
+	assert_true(fabs(health_score(&e) - 0.72246) < 1e-4);
+	e = nothing;
+	e.upstream_error_rate = 0;
+	/* 20 pseudo-reports, all good: 0.8389 */
+	assert_true(fabs(health_score(&e) - 0.83887) < 1e-4);
+	e.uptime = 2; /* out of range: ignored */
+	assert_true(fabs(health_score(&e) - 0.83887) < 1e-4);
+}
+
+/* Each row: a must score strictly above b. */
+static const struct {
+	struct health_evidence a, b;
+	const char *why;
+} score_pairs[] = {
+	{ EV(0, 10, -1, -1), EV(0, 0, -1, -1), "ten failures outrank nothing" },
+	{ EV(1000, 0, -1, -1), EV(3, 0, -1, -1),
+	    "a thousand successes outrank three" },
+	{ EV(1000, 1, -1, -1), EV(0, 0, -1, -1),
+	    "1000 successes and one failure outrank an untried model" },
+	{ EV(1000, 1, -1, -1), EV(5, 0, -1, -1),
+	    "and outrank five successes" },
+	{ EV(0, 0, -1, 0.99), EV(0, 0, -1, -1),
+	    "uptime alone is evidence" },
+	{ EV(0, 0, -1, 0.99), EV(0, 0, -1, 0.5), "higher uptime first" },
+	{ EV(0, 0, 5, -1), EV(0, 0, 50, -1), "lower upstream error rate first" },
+	{ EV(50, 0, -1, 0.2), EV(0, 0, -1, 0.99),
+	    "fifty of our successes outweigh a good uptime" },
+	{ EV(0, 0, -1, 0.99), EV(0, 3, -1, 0.99),
+	    "failures pull a good uptime down" },
+	{ EV(90, 10, -1, -1), EV(9, 1, -1, -1),
+	    "the same rate over more reports first" },
+	{ EV(99, 1, -1, -1), EV(80, 20, -1, -1), "a better rate first" },
+};
+
+static void
+test_score_pairs(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(score_pairs); i++) {
+		double a = health_score(&score_pairs[i].a);
+		double b = health_score(&score_pairs[i].b);
+
+		if (!(a > b))
+			fail_msg("%s: %.6f is not above %.6f",
+			    score_pairs[i].why, a, b);
+	}
+}
+
 int
 main(void)
 {
@@ -298,6 +376,8 @@ main(void)
 		cmocka_unit_test(test_number_every_rate),
 		cmocka_unit_test(test_number_round_trip),
 		cmocka_unit_test(test_iso8601_table),
+		cmocka_unit_test(test_score_fixed),
+		cmocka_unit_test(test_score_pairs),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
