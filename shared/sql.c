@@ -6,7 +6,7 @@
 /* The SQL reads best as laid out by hand. */
 /* clang-format off */
 const struct stmt_def sql_stmts[STMT__MAX] = {
-	[STMT_PING] = { "ping", "SELECT 1", 0 },
+	[STMT_PING] = { "ping", "SELECT 1 AS ok", 0, "ok" },
 
 	/*
 	 * A counted request, in one round trip: find the key by its hash
