@@ -167,19 +167,24 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	/* accounts and operations */
 
 	/*
-	 * The keys of user $1, oldest first.  The columns up to
-	 * request_count are shared with STMT_ADMIN_KEY_LIST, so one writer
-	 * serves both listings.
+	 * The keys of user $1, oldest first.  The key columns (KEY_COLUMNS,
+	 * named by KEY_COLUMN_NAMES) are shared with STMT_ADMIN_KEY_LIST,
+	 * so one reader serves both listings.
 	 */
-#define KEY_COLUMNS(k)                                                       \
-	k "id, " k "name, " k "key_start, " MS(k "created_at") ", "             \
-	    MS(k "last_used_at") ", " MS(k "expires_at") ", " k "enabled, "   \
-	    k "request_count, (" k "expires_at IS NOT NULL AND " k            \
-	    "expires_at <= now())"
+#define KEY_COLUMNS(k)                                                      \
+	k "id AS id, " k "name AS name, " k "key_start AS key_start, "      \
+	    MS(k "created_at") " AS created_ms, "                           \
+	    MS(k "last_used_at") " AS last_used_ms, "                       \
+	    MS(k "expires_at") " AS expires_ms, " k "enabled AS enabled, "  \
+	    k "request_count AS request_count, (" k "expires_at IS NOT NULL" \
+	    " AND " k "expires_at <= now()) AS expired"
+#define KEY_COLUMN_NAMES                                                    \
+	"id,name,key_start,created_ms,last_used_ms,expires_ms,enabled,"     \
+	    "request_count,expired"
 	[STMT_KEY_LIST] = { "key_list",
 	    "SELECT " KEY_COLUMNS("") " FROM api_keys"
 	    " WHERE user_id = $1::bigint ORDER BY created_at, id",
-	    1 },
+	    1, KEY_COLUMN_NAMES },
 
 	/*
 	 * The user with email $1 and its keys, oldest first: one row per
@@ -187,10 +192,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * when there is no such user.
 	 */
 	[STMT_ADMIN_KEY_LIST] = { "admin_key_list",
-	    "SELECT " KEY_COLUMNS("k.") ", u.id, u.rate_limit_max"
+	    "SELECT " KEY_COLUMNS("k.") ", u.id AS user_id,"
+	    " u.rate_limit_max AS rate_limit_max"
 	    " FROM users u LEFT JOIN api_keys k ON k.user_id = u.id"
 	    " WHERE u.email = $1 ORDER BY k.created_at, k.id",
-	    1 },
+	    1, KEY_COLUMN_NAMES ",user_id,rate_limit_max" },
 
 	/*
 	 * Key creation runs in a transaction that first locks the owner's
@@ -200,19 +206,20 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * granted, and the per-user limit cannot be overshot.
 	 */
 	[STMT_USER_LOCK] = { "user_lock",
-	    "SELECT id FROM users WHERE id = $1::bigint FOR UPDATE", 1 },
+	    "SELECT id AS user_id FROM users WHERE id = $1::bigint FOR UPDATE",
+	    1, "user_id" },
 
 	/* The user with email $1, created if new, locked either way. */
 	[STMT_USER_UPSERT] = { "user_upsert",
 	    "INSERT INTO users (email) VALUES ($1)"
 	    " ON CONFLICT (email) DO UPDATE SET email = excluded.email"
-	    " RETURNING id, rate_limit_max",
-	    1 },
+	    " RETURNING id AS user_id, rate_limit_max AS rate_limit_max",
+	    1, "user_id,rate_limit_max" },
 
 	[STMT_USER_SET_LIMIT] = { "user_set_limit",
 	    "UPDATE users SET rate_limit_max = $2::integer"
-	    " WHERE id = $1::bigint RETURNING rate_limit_max",
-	    2 },
+	    " WHERE id = $1::bigint RETURNING rate_limit_max AS rate_limit_max",
+	    2, "rate_limit_max" },
 
 	/*
 	 * A key for user $1 ($2 name, $3 first characters, $4 hash; $5
@@ -227,9 +234,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  now() + make_interval(hours => 24 * $5::integer)"
 	    " WHERE (SELECT count(*) FROM api_keys"
 	    "  WHERE user_id = $1::bigint) < $6::integer"
-	    " RETURNING id, " MS("created_at") ", " MS("expires_at") ","
-	    " set_config('synchronous_commit', 'on', true)",
-	    6 },
+	    " RETURNING id AS id, " MS("created_at") " AS created_ms,"
+	    " " MS("expires_at") " AS expires_ms,"
+	    " set_config('synchronous_commit', 'on', true)"
+	    "  AS synchronous_commit",
+	    6, "id,created_ms,expires_ms,synchronous_commit" },
 
 	/*
 	 * Delete key $1, only if it belongs to user $2 (NULL: anybody's,
@@ -239,8 +248,10 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	[STMT_KEY_DELETE] = { "key_delete",
 	    "DELETE FROM api_keys WHERE id = $1::uuid"
 	    " AND ($2::bigint IS NULL OR user_id = $2::bigint)"
-	    " RETURNING id, set_config('synchronous_commit', 'on', true)",
-	    2 },
+	    " RETURNING id AS id,"
+	    " set_config('synchronous_commit', 'on', true)"
+	    "  AS synchronous_commit",
+	    2, "id,synchronous_commit" },
 
 	/*
 	 * Merge the validated fields $2 (a JSON object) into key $1's
