@@ -264,9 +264,10 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  jsonb_typeof(preferences) = 'object' THEN preferences"
 	    "  ELSE '{}' END || $2::jsonb) - $3::text[]"
 	    " WHERE id = $1::uuid"
-	    " RETURNING preferences::text,"
-	    " set_config('synchronous_commit', 'on', true)",
-	    3 },
+	    " RETURNING preferences::text AS preferences,"
+	    " set_config('synchronous_commit', 'on', true)"
+	    "  AS synchronous_commit",
+	    3, "preferences,synchronous_commit" },
 
 	/*
 	 * User $1's quota as it stands (read, never advanced), the
