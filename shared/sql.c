@@ -274,14 +274,17 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * server's clock, and how many entries its history holds.
 	 */
 	[STMT_USAGE] = { "usage",
-	    "SELECT u.rate_limit_max, u.rate_limit_window_seconds,"
-	    " " MS("u.window_start") ", u.window_count, " MS("now()") ","
+	    "SELECT u.rate_limit_max AS rate_limit_max,"
+	    " u.rate_limit_window_seconds AS rate_limit_window_seconds,"
+	    " " MS("u.window_start") " AS window_start_ms,"
+	    " u.window_count AS window_count, " MS("now()") " AS now_ms,"
 	    " (SELECT count(*) FROM api_request_logs l"
 	    "  WHERE l.user_id = u.id)"
 	    " + (SELECT count(*) FROM model_feedback f"
-	    "  WHERE f.user_id = u.id)"
+	    "  WHERE f.user_id = u.id) AS history_total"
 	    " FROM users u WHERE u.id = $1::bigint",
-	    1 },
+	    1, "rate_limit_max,rate_limit_window_seconds,window_start_ms,"
+	    "window_count,now_ms,history_total" },
 
 	/*
 	 * One page of user $1's history, newest first: $2 entries after
@@ -290,9 +293,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * what it shows plus what precedes it, not the whole history.
 	 */
 	[STMT_USAGE_HISTORY] = { "usage_history",
-	    "SELECT kind, id, " MS("created_at") ", api_key_id, endpoint,"
-	    " status, duration_ms, model_ids, model_id, outcome, details,"
-	    " request_id"
+	    "SELECT kind AS kind, id AS id, " MS("created_at") " AS created_ms,"
+	    " api_key_id AS api_key_id, endpoint AS endpoint, status AS status,"
+	    " duration_ms AS duration_ms, model_ids AS model_ids,"
+	    " model_id AS model_id, outcome AS outcome, details AS details,"
+	    " request_id AS request_id"
 	    " FROM ("
 	    " (SELECT 'request' AS kind, l.id, l.created_at, l.api_key_id,"
 	    "  l.endpoint, l.status, l.duration_ms,"
@@ -310,7 +315,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  LIMIT $2::integer + $3::integer)"
 	    ") h ORDER BY created_at DESC, kind, id DESC"
 	    " LIMIT $2::integer OFFSET $3::integer",
-	    3 },
+	    3, "kind,id,created_ms,api_key_id,endpoint,status,duration_ms,"
+	    "model_ids,model_id,outcome,details,request_id" },
 
 	/*
 	 * The retention cutoffs, fixed once per cleanup by the database's
