@@ -327,14 +327,17 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * batch statements) and in ms for the report.
 	 */
 	[STMT_RETENTION_CUTOFFS] = { "retention_cutoffs",
-	    "SELECT f::text, " MS("f") ", l::text, " MS("l") ", a::text,"
-	    " " MS("a::timestamp AT TIME ZONE 'UTC'")
+	    "SELECT f::text AS feedback, " MS("f") " AS feedback_ms,"
+	    " l::text AS request_logs, " MS("l") " AS request_logs_ms,"
+	    " a::text AS availability,"
+	    " " MS("a::timestamp AT TIME ZONE 'UTC'") " AS availability_ms"
 	    " FROM (SELECT now() - make_interval(hours => 24 * $1::integer)"
 	    "   AS f,"
 	    "  now() - make_interval(hours => 24 * $2::integer) AS l,"
 	    "  ((now() - make_interval(hours => 24 * $3::integer))"
 	    "   AT TIME ZONE 'UTC')::date AS a) c",
-	    3 },
+	    3, "feedback,feedback_ms,request_logs,request_logs_ms,"
+	    "availability,availability_ms" },
 
 	/*
 	 * The batch deletes pick their rows by index, oldest first, into an
@@ -378,8 +381,9 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM part p WHERE r.grain = p.grain AND r.user_id = p.uid"
 	    "  AND r.bucket = p.bucket AND r.model_id = p.model_id"
 	    " RETURNING 1"
-	    ") SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM fix)",
-	    2 },
+	    ") SELECT (SELECT count(*) FROM d) AS deleted,"
+	    " (SELECT count(*) FROM fix) AS corrected",
+	    2, "deleted,corrected" },
 
 	/*
 	 * Delete up to $3 rollup rows of grain $2 whose bucket ends at or
@@ -394,8 +398,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  AND bucket <= $1::timestamptz - make_interval(secs => $2::integer)"
 	    "  ORDER BY bucket LIMIT $3::integer))"
 	    " RETURNING 1"
-	    ") SELECT count(*) FROM d",
-	    3 },
+	    ") SELECT count(*) AS deleted FROM d",
+	    3, "deleted" },
 
 	/* Up to $2 of the oldest request logs created before $1. */
 	[STMT_RETENTION_REQUEST_LOGS] = { "retention_request_logs",
@@ -405,8 +409,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  WHERE created_at < $1::timestamptz"
 	    "  ORDER BY created_at LIMIT $2::integer))"
 	    " RETURNING 1"
-	    ") SELECT count(*) FROM d",
-	    2 },
+	    ") SELECT count(*) AS deleted FROM d",
+	    2, "deleted" },
 
 	/* Up to $2 of the oldest availability days before the date $1. */
 	[STMT_RETENTION_AVAILABILITY] = { "retention_availability",
@@ -415,8 +419,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  SELECT ctid FROM model_availability_snapshots"
 	    "  WHERE day < $1::date ORDER BY day LIMIT $2::integer))"
 	    " RETURNING 1"
-	    ") SELECT count(*) FROM d",
-	    2 },
+	    ") SELECT count(*) AS deleted FROM d",
+	    2, "deleted" },
 
 	/* sync statements */
 
