@@ -74,19 +74,34 @@ accounts_created(struct response *res, enum key_status ks, struct new_key *k,
 }
 
 void
-accounts_write_keys(struct jw *w, const PGresult *r, const char *current_id)
+accounts_deleted(struct response *res, enum db_status st)
 {
-	int i, n = 0;
+	switch (st) {
+	case DB_OK:
+		res->status = 204;
+		break;
+	case DB_NOTFOUND:
+		response_problem(res, 404, "not_found", NULL, "no such key");
+		break;
+	case DB_CONFLICT:
+	case DB_ERROR:
+	case DB_UNAVAILABLE:
+	case DB__MAX:
+		response_unavailable(res);
+		break;
+	}
+}
+
+void
+accounts_write_keys(
+    struct jw *w, const struct key_row *keys, size_t n, const char *current_id)
+{
+	size_t i;
 
 	jw_key(w, "keys");
 	jw_arr_begin(w);
-	for (i = 0; i < PQntuples(r); i++) {
-		/* An admin listing's keyless user is one row of NULLs. */
-		if (PQgetisnull(r, i, 0))
-			continue;
-		keys_write_row(w, r, i, current_id);
-		n++;
-	}
+	for (i = 0; i < n; i++)
+		keys_write_row(w, &keys[i], current_id);
 	jw_arr_end(w);
-	jw_key(w, "count"), jw_int(w, n);
+	jw_key(w, "count"), jw_int(w, (long long)n);
 }

@@ -1,7 +1,8 @@
 /*
  * What the key routes (self-service and admin) share: reading the
  * fields of a new key from a JSON body, turning a key_status into a
- * response, and the 201 that shows a new key once.
+ * response, the 201 that shows a new key once, the answer to a
+ * deletion and the JSON of a listing.
  */
 #ifndef FLR_ACCOUNTS_H
 #define FLR_ACCOUNTS_H
@@ -30,8 +31,17 @@ void accounts_field_error(
 void accounts_created(struct response *res, enum key_status ks,
     struct new_key *k, const char *name, const char *email);
 
-/* Write every key of a listing's result as "keys", and "count". */
+/*
+ * Answer a key deletion from keys_delete()'s status: 204, 404 not_found
+ * (no such key of that owner) or 503.
+ */
+void accounts_deleted(struct response *res, enum db_status st);
+
+/*
+ * Write the n keys of a listing as "keys", and "count"; current_id as
+ * keys_write_row() takes it.
+ */
 void accounts_write_keys(
-    struct jw *w, const PGresult *r, const char *current_id);
+    struct jw *w, const struct key_row *keys, size_t n, const char *current_id);
 
 #endif

@@ -243,6 +243,23 @@ db_command(struct db *db, const char *sql)
 	return st;
 }
 
+/* Columns of STMT_PING. */
+enum { PING_OK };
+
+enum db_status
+db_ping(struct db *db)
+{
+	enum db_status st;
+	PGresult *r = db_exec(db, STMT_PING, NULL, 0, &st);
+
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) != 1 || db_get_ll(r, 0, PING_OK, 0) != 1)
+		st = DB_ERROR;
+	PQclear(r);
+	return st;
+}
+
 long long
 db_get_ll(const PGresult *r, int row, int col, long long def)
 {
@@ -265,4 +282,13 @@ db_get_str(const PGresult *r, int row, int col)
 	if (PQgetisnull(r, row, col))
 		return NULL;
 	return PQgetvalue(r, row, col);
+}
+
+const char *
+db_get_arena_str(const PGresult *r, int row, int col, struct arena *a)
+{
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	return arena_strndup(
+	    a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
 }

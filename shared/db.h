@@ -63,9 +63,21 @@ PGresult *db_exec(struct db *db, enum stmt s, const char *const *params, int n,
  */
 enum db_status db_command(struct db *db, const char *sql) WUR;
 
-/* Helpers to read a result cell: NULL-safe with defaults. */
+/*
+ * Run STMT_PING: DB_OK when the database answers a query, else
+ * DB_UNAVAILABLE or DB_ERROR.  Nothing to free.
+ */
+enum db_status db_ping(struct db *db) WUR;
+
+/*
+ * Helpers for the typed readers to read a result cell: NULL-safe with
+ * defaults.  db_get_str() points into r; db_get_arena_str() copies the
+ * cell into arena a (NULL for SQL NULL), so it outlives PQclear(r).
+ */
 long long db_get_ll(const PGresult *r, int row, int col, long long def);
 int db_get_bool(const PGresult *r, int row, int col, int def);
 const char *db_get_str(const PGresult *r, int row, int col);
+const char *db_get_arena_str(
+    const PGresult *r, int row, int col, struct arena *a);
 
 #endif

@@ -13,46 +13,142 @@ from_db(enum db_status st)
 	return st == DB_UNAVAILABLE ? KEY_UNAVAILABLE : KEY_ERROR;
 }
 
-/* Columns of STMT_KEY_CREATE. */
-enum { C_ID, C_CREATED, C_EXPIRES };
-
 /*
- * The insert, inside the transaction that holds the owner's row lock:
- * a fresh key, its hash and start stored, the count checked by the
- * same statement.
+ * STMT_USER_LOCK: lock user uid's row until the transaction ends.  Its
+ * one column (user_id) is not read: that the row exists is the answer.
+ * Returns DB_OK, DB_NOTFOUND (no such user), DB_ERROR or
+ * DB_UNAVAILABLE.
  */
-static enum key_status
-insert_key(struct db *db, const char *name, long long days, struct new_key *out)
+static enum db_status
+user_lock(struct db *db, long long uid)
 {
-	char hash[AUTH_HASH_LEN + 1], uid[24], d[24], limit[16];
-	const char *params[6];
+	char u[24];
+	const char *params[1] = { u };
 	enum db_status st;
 	PGresult *r;
+
+	snprintf(u, sizeof(u), "%lld", uid);
+	r = db_exec(db, STMT_USER_LOCK, params, 1, &st);
+	if (r == NULL)
+		return st;
+	st = PQntuples(r) == 1 ? DB_OK : DB_NOTFOUND;
+	PQclear(r);
+	return st;
+}
+
+/* Columns of STMT_USER_UPSERT. */
+enum { UU_USER_ID, UU_RATE_LIMIT_MAX };
+
+/*
+ * STMT_USER_UPSERT: the user with this email, created if new and
+ * locked either way; its id to *uid and its quota to *max.  Returns
+ * DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+static enum db_status
+user_upsert(struct db *db, const char *email, long long *uid, long long *max)
+{
+	const char *params[1] = { email };
+	enum db_status st;
+	PGresult *r = db_exec(db, STMT_USER_UPSERT, params, 1, &st);
+
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 1) {
+		*uid = db_get_ll(r, 0, UU_USER_ID, 0);
+		*max = db_get_ll(r, 0, UU_RATE_LIMIT_MAX, 0);
+	} else {
+		st = DB_ERROR;
+	}
+	PQclear(r);
+	return st;
+}
+
+/* Columns of STMT_USER_SET_LIMIT. */
+enum { USL_RATE_LIMIT_MAX };
+
+/*
+ * STMT_USER_SET_LIMIT: set user uid's quota to max; *stored gets what
+ * the row holds afterwards.  Returns DB_OK, DB_NOTFOUND (no such
+ * user), DB_ERROR or DB_UNAVAILABLE.
+ */
+static enum db_status
+user_set_limit(struct db *db, long long uid, long long max, long long *stored)
+{
+	char u[24], m[24];
+	const char *params[2] = { u, m };
+	enum db_status st;
+	PGresult *r;
+
+	snprintf(u, sizeof(u), "%lld", uid);
+	snprintf(m, sizeof(m), "%lld", max);
+	r = db_exec(db, STMT_USER_SET_LIMIT, params, 2, &st);
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 1)
+		*stored = db_get_ll(r, 0, USL_RATE_LIMIT_MAX, 0);
+	else
+		st = DB_NOTFOUND;
+	PQclear(r);
+	return st;
+}
+
+/* Columns of STMT_KEY_CREATE. */
+enum { NK_ID, NK_CREATED_MS, NK_EXPIRES_MS, NK_SYNCHRONOUS_COMMIT };
+
+/*
+ * STMT_KEY_CREATE: store key k (its start, and hash: the hash of its
+ * plaintext) named name for user k->user_id, expiring after days (0:
+ * never), unless that user already holds KEYS_PER_USER keys.  Fills
+ * k's id and times.  Returns DB_OK, DB_NOTFOUND (no row: the limit is
+ * reached), DB_CONFLICT (the hash is taken), DB_ERROR or
+ * DB_UNAVAILABLE.
+ */
+static enum db_status
+key_insert(struct db *db, const char *name, const char *hash, long long days,
+    struct new_key *k)
+{
+	char uid[24], d[24], limit[16];
+	const char *params[6] = { uid, name, k->start, hash, NULL, limit };
+	enum db_status st;
+	PGresult *r;
+
+	snprintf(uid, sizeof(uid), "%lld", k->user_id);
+	snprintf(d, sizeof(d), "%lld", days);
+	snprintf(limit, sizeof(limit), "%d", KEYS_PER_USER);
+	if (days > 0)
+		params[4] = d;
+	r = db_exec(db, STMT_KEY_CREATE, params, 6, &st);
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 1) {
+		snprintf(k->id, sizeof(k->id), "%s", PQgetvalue(r, 0, NK_ID));
+		k->created_ms = db_get_ll(r, 0, NK_CREATED_MS, 0);
+		k->expires_ms = db_get_ll(r, 0, NK_EXPIRES_MS, -1);
+	} else {
+		st = DB_NOTFOUND;
+	}
+	PQclear(r);
+	return st;
+}
+
+/*
+ * A fresh key for out->user_id, inside the transaction that holds the
+ * owner's row lock: only its hash and start are stored, and the count
+ * is checked by the same statement that inserts it.
+ */
+static enum key_status
+make_key(struct db *db, const char *name, long long days, struct new_key *out)
+{
+	char hash[AUTH_HASH_LEN + 1];
+	enum db_status st;
 
 	if (auth_new_key(out->key, out->start) != 0)
 		return KEY_NO_RANDOM;
 	auth_hash_key(out->key, hash);
-	snprintf(uid, sizeof(uid), "%lld", out->user_id);
-	snprintf(d, sizeof(d), "%lld", days);
-	snprintf(limit, sizeof(limit), "%d", KEYS_PER_USER);
-	params[0] = uid;
-	params[1] = name;
-	params[2] = out->start;
-	params[3] = hash;
-	params[4] = days > 0 ? d : NULL;
-	params[5] = limit;
-	r = db_exec(db, STMT_KEY_CREATE, params, 6, &st);
-	if (r == NULL)
-		return from_db(st);
-	if (PQntuples(r) != 1) {
-		PQclear(r);
+	st = key_insert(db, name, hash, days, out);
+	if (st == DB_NOTFOUND)
 		return KEY_LIMIT;
-	}
-	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(r, 0, C_ID));
-	out->created_ms = db_get_ll(r, 0, C_CREATED, 0);
-	out->expires_ms = db_get_ll(r, 0, C_EXPIRES, -1);
-	PQclear(r);
-	return KEY_OK;
+	return st == DB_OK ? KEY_OK : from_db(st);
 }
 
 /* COMMIT what went well, ROLLBACK anything else; the final status. */
@@ -73,46 +169,21 @@ finish(struct db *db, enum key_status ks)
 	return ks;
 }
 
-/* Run a statement that returns the owner's row; *r its result. */
-static enum key_status
-owner_row(
-    struct db *db, enum stmt s, const char *const *params, int n, PGresult **r)
-{
-	enum db_status st;
-
-	*r = db_exec(db, s, params, n, &st);
-	if (*r == NULL)
-		return from_db(st);
-	if (PQntuples(*r) != 1) {
-		PQclear(*r);
-		*r = NULL;
-		return KEY_ERROR;
-	}
-	return KEY_OK;
-}
-
 enum key_status
 keys_create_for_user(struct db *db, long long uid, const char *name,
     long long expires_days, struct new_key *out)
 {
-	char u[24];
-	const char *params[1] = { u };
-	enum key_status ks;
 	enum db_status st;
-	PGresult *r = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->user_id = uid;
 	out->rate_limit_max = -1;
-	snprintf(u, sizeof(u), "%lld", uid);
 	st = db_command(db, "BEGIN");
 	if (st != DB_OK)
 		return from_db(st);
-	ks = owner_row(db, STMT_USER_LOCK, params, 1, &r);
-	PQclear(r);
-	if (ks == KEY_OK)
-		ks = insert_key(db, name, expires_days, out);
-	return finish(db, ks);
+	st = user_lock(db, uid);
+	return finish(db,
+	    st == DB_OK ? make_key(db, name, expires_days, out) : from_db(st));
 }
 
 /* After the owner's row is locked: its quota, if asked, then the key. */
@@ -120,30 +191,15 @@ static enum key_status
 admin_steps(struct db *db, const char *email, long long rate_limit_max,
     const char *name, long long days, struct new_key *out)
 {
-	char u[24], max[24];
-	const char *params[2];
-	enum key_status ks;
-	PGresult *r;
+	enum db_status st;
 
-	params[0] = email;
-	ks = owner_row(db, STMT_USER_UPSERT, params, 1, &r);
-	if (ks != KEY_OK)
-		return ks;
-	out->user_id = db_get_ll(r, 0, 0, 0);
-	out->rate_limit_max = db_get_ll(r, 0, 1, 0);
-	PQclear(r);
-	if (rate_limit_max >= 0) {
-		snprintf(u, sizeof(u), "%lld", out->user_id);
-		snprintf(max, sizeof(max), "%lld", rate_limit_max);
-		params[0] = u;
-		params[1] = max;
-		ks = owner_row(db, STMT_USER_SET_LIMIT, params, 2, &r);
-		if (ks != KEY_OK)
-			return ks;
-		out->rate_limit_max = db_get_ll(r, 0, 0, 0);
-		PQclear(r);
-	}
-	return insert_key(db, name, days, out);
+	st = user_upsert(db, email, &out->user_id, &out->rate_limit_max);
+	if (st == DB_OK && rate_limit_max >= 0)
+		st = user_set_limit(
+		    db, out->user_id, rate_limit_max, &out->rate_limit_max);
+	if (st != DB_OK)
+		return from_db(st);
+	return make_key(db, name, days, out);
 }
 
 enum key_status
@@ -251,38 +307,143 @@ keys_name_valid(const char *name)
 	return 1;
 }
 
-/* Columns of KEY_COLUMNS in sql.c. */
-enum {
-	R_ID,
-	R_NAME,
-	R_START,
-	R_CREATED,
-	R_LAST_USED,
-	R_EXPIRES,
-	R_ENABLED,
-	R_REQUESTS,
-	R_EXPIRED
+/*
+ * Columns of KEY_COLUMNS in sql.c: all of STMT_KEY_LIST, the first of
+ * STMT_ADMIN_KEY_LIST.
+ */
+enum key_col {
+	KEY_COL_ID,
+	KEY_COL_NAME,
+	KEY_COL_START,
+	KEY_COL_CREATED_MS,
+	KEY_COL_LAST_USED_MS,
+	KEY_COL_EXPIRES_MS,
+	KEY_COL_ENABLED,
+	KEY_COL_REQUEST_COUNT,
+	KEY_COL_EXPIRED,
+	KEY_COL__MAX
 };
 
-void
-keys_write_row(struct jw *w, const PGresult *r, int row, const char *current_id)
+/* The key columns of row into *k, its strings copied into a. */
+static void
+read_key(const PGresult *r, int row, struct arena *a, struct key_row *k)
 {
-	const char *id = PQgetvalue(r, row, R_ID);
+	snprintf(k->id, sizeof(k->id), "%s", PQgetvalue(r, row, KEY_COL_ID));
+	k->name = db_get_arena_str(r, row, KEY_COL_NAME, a);
+	k->start = db_get_arena_str(r, row, KEY_COL_START, a);
+	k->created_ms = db_get_ll(r, row, KEY_COL_CREATED_MS, -1);
+	k->last_used_ms = db_get_ll(r, row, KEY_COL_LAST_USED_MS, -1);
+	k->expires_ms = db_get_ll(r, row, KEY_COL_EXPIRES_MS, -1);
+	k->enabled = db_get_bool(r, row, KEY_COL_ENABLED, 0);
+	k->expired = db_get_bool(r, row, KEY_COL_EXPIRED, 0);
+	k->request_count = db_get_ll(r, row, KEY_COL_REQUEST_COUNT, 0);
+}
 
+/*
+ * Every row of r that holds a key, in order, into *out.  An admin
+ * listing's keyless user is one row whose key columns are NULL.
+ */
+static void
+read_keys(const PGresult *r, struct arena *a, struct key_list *out)
+{
+	int i, n = PQntuples(r);
+
+	out->keys = NULL;
+	out->n = 0;
+	if (n == 0)
+		return;
+	out->keys = arena_alloc(a, (size_t)n * sizeof(*out->keys));
+	for (i = 0; i < n; i++)
+		if (!PQgetisnull(r, i, KEY_COL_ID))
+			read_key(r, i, a, &out->keys[out->n++]);
+	if (out->n == 0)
+		out->keys = NULL;
+}
+
+enum db_status
+keys_list(struct db *db, long long uid, struct arena *a, struct key_list *out)
+{
+	char u[24];
+	const char *params[1] = { u };
+	enum db_status st;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(u, sizeof(u), "%lld", uid);
+	r = db_exec(db, STMT_KEY_LIST, params, 1, &st);
+	if (r == NULL)
+		return st;
+	read_keys(r, a, out);
+	PQclear(r);
+	return DB_OK;
+}
+
+/* Columns of STMT_ADMIN_KEY_LIST: the key columns, then the owner's. */
+enum { AKL_USER_ID = KEY_COL__MAX, AKL_RATE_LIMIT_MAX };
+
+enum db_status
+keys_list_for_email(
+    struct db *db, const char *email, struct arena *a, struct user_keys *out)
+{
+	const char *params[1] = { email };
+	enum db_status st;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = db_exec(db, STMT_ADMIN_KEY_LIST, params, 1, &st);
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 0) {
+		st = DB_NOTFOUND;
+	} else {
+		out->user_id = db_get_ll(r, 0, AKL_USER_ID, 0);
+		out->rate_limit_max = db_get_ll(r, 0, AKL_RATE_LIMIT_MAX, 0);
+		read_keys(r, a, &out->list);
+	}
+	PQclear(r);
+	return st;
+}
+
+/*
+ * Columns of STMT_KEY_DELETE (id, synchronous_commit) are not read:
+ * that a row came back is the answer.
+ */
+enum db_status
+keys_delete(struct db *db, const char *key_id, long long owner)
+{
+	char u[24];
+	const char *params[2] = { key_id, NULL };
+	enum db_status st;
+	PGresult *r;
+
+	if (owner != KEYS_ANY_OWNER) {
+		snprintf(u, sizeof(u), "%lld", owner);
+		params[1] = u;
+	}
+	r = db_exec(db, STMT_KEY_DELETE, params, 2, &st);
+	if (r == NULL)
+		return st;
+	st = PQntuples(r) == 1 ? DB_OK : DB_NOTFOUND;
+	PQclear(r);
+	return st;
+}
+
+void
+keys_write_row(struct jw *w, const struct key_row *k, const char *current_id)
+{
 	jw_obj_begin(w);
-	jw_key(w, "id"), jw_str(w, id);
-	jw_key(w, "name"), jw_str(w, PQgetvalue(r, row, R_NAME));
-	jw_key(w, "start"), jw_str(w, PQgetvalue(r, row, R_START));
-	jw_key(w, "createdAt"), jw_time(w, db_get_ll(r, row, R_CREATED, -1));
-	jw_key(w, "lastUsedAt");
-	jw_time(w, db_get_ll(r, row, R_LAST_USED, -1));
-	jw_key(w, "expiresAt"), jw_time(w, db_get_ll(r, row, R_EXPIRES, -1));
-	jw_key(w, "enabled"), jw_bool(w, db_get_bool(r, row, R_ENABLED, 0));
-	jw_key(w, "expired"), jw_bool(w, db_get_bool(r, row, R_EXPIRED, 0));
-	jw_key(w, "requestCount");
-	jw_int(w, db_get_ll(r, row, R_REQUESTS, 0));
+	jw_key(w, "id"), jw_str(w, k->id);
+	jw_key(w, "name"), jw_str(w, k->name);
+	jw_key(w, "start"), jw_str(w, k->start);
+	jw_key(w, "createdAt"), jw_time(w, k->created_ms);
+	jw_key(w, "lastUsedAt"), jw_time(w, k->last_used_ms);
+	jw_key(w, "expiresAt"), jw_time(w, k->expires_ms);
+	jw_key(w, "enabled"), jw_bool(w, k->enabled);
+	jw_key(w, "expired"), jw_bool(w, k->expired);
+	jw_key(w, "requestCount"), jw_int(w, k->request_count);
 	if (current_id != NULL)
-		jw_key(w, "current"), jw_bool(w, strcmp(id, current_id) == 0);
+		jw_key(w, "current"),
+		    jw_bool(w, strcmp(k->id, current_id) == 0);
 	jw_obj_end(w);
 }
 

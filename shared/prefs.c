@@ -336,6 +336,70 @@ prefs_write_members(struct jw *w, const struct prefs *pr, int all_fields)
 	}
 }
 
+#define PREFS_JSON_CAP 65536 /* 50 ids of 256 bytes, escaped, and more */
+
+/*
+ * The update's parameters: the values as a JSON object, the cleared
+ * names as a text[] literal.  -1 when either outgrew its cap.
+ */
+static int
+update_params(const struct prefs *set, const int clear[PREF__MAX],
+    struct buf *json, struct buf *names)
+{
+	struct jw w;
+	int f, n = 0;
+
+	jw_init(&w, json);
+	jw_obj_begin(&w);
+	prefs_write_members(&w, set, 0);
+	jw_obj_end(&w);
+	/* Field names need no quoting. */
+	buf_putc(names, '{');
+	for (f = 0; f < PREF__MAX; f++)
+		if (clear[f]) {
+			if (n++ > 0)
+				buf_putc(names, ',');
+			buf_puts(names, field_names[f]);
+		}
+	buf_putc(names, '}');
+	return json->over || names->over ? -1 : 0;
+}
+
+/* Columns of STMT_PREFS_UPDATE. */
+enum { PU_PREFERENCES, PU_SYNCHRONOUS_COMMIT };
+
+enum db_status
+prefs_update(struct db *db, const char *key_id, const struct prefs *set,
+    const int clear[PREF__MAX], struct arena *a, struct prefs *saved)
+{
+	struct buf json, names;
+	const char *params[3];
+	enum db_status st = DB_ERROR;
+	PGresult *r = NULL;
+
+	buf_init(&json, PREFS_JSON_CAP);
+	buf_init(&names, 256);
+	if (update_params(set, clear, &json, &names) != 0) {
+		log_error("preferences update: parameters over their cap");
+		goto out;
+	}
+	params[0] = key_id;
+	params[1] = json.data;
+	params[2] = names.data;
+	r = db_exec(db, STMT_PREFS_UPDATE, params, 3, &st);
+	if (r == NULL)
+		goto out;
+	if (PQntuples(r) == 1)
+		prefs_load(db_get_str(r, 0, PU_PREFERENCES), a, saved);
+	else
+		st = DB_NOTFOUND;
+out:
+	PQclear(r);
+	buf_free(&json);
+	buf_free(&names);
+	return st;
+}
+
 void
 prefs_apply(const struct prefs *pr, struct list_params *p)
 {

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "db.h"
 #include "json.h"
 #include "params.h"
 #include "util.h"
@@ -73,6 +74,19 @@ void prefs_load(const char *stored, struct arena *a, struct prefs *out);
  * null when unset, as members of the object being written by w.
  */
 void prefs_write_members(struct jw *w, const struct prefs *pr, int all_fields);
+
+/*
+ * Save a PUT on key key_id (STMT_PREFS_UPDATE), in one atomic step:
+ * the fields set in *set take their values, those with clear[] 1 are
+ * removed, the others keep theirs.  Committed durably.  On DB_OK,
+ * *saved holds the key's preferences as now stored, read back as
+ * prefs_load() does, strings in arena a.  Returns DB_OK, DB_NOTFOUND
+ * (no such key: deleted since it was checked), DB_ERROR or
+ * DB_UNAVAILABLE.
+ */
+enum db_status prefs_update(struct db *db, const char *key_id,
+    const struct prefs *set, const int clear[PREF__MAX], struct arena *a,
+    struct prefs *saved) WUR;
 
 /*
  * Give p the saved value of every listing parameter the request did

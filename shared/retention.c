@@ -19,6 +19,21 @@ struct step {
 	long long *count;
 };
 
+/* Columns of STMT_RETENTION_CUTOFFS: each cutoff as text, then in ms. */
+enum {
+	CUT_FEEDBACK,
+	CUT_FEEDBACK_MS,
+	CUT_REQUEST_LOGS,
+	CUT_REQUEST_LOGS_MS,
+	CUT_AVAILABILITY,
+	CUT_AVAILABILITY_MS
+};
+
+/*
+ * Run STMT_RETENTION_CUTOFFS for cfg's periods: the cutoffs as text
+ * into *c (to pass back unchanged), in ms into res.  Returns DB_OK,
+ * DB_ERROR or DB_UNAVAILABLE.
+ */
 static enum db_status
 read_cutoffs(struct db *db, const struct config *cfg, struct cutoffs *c,
     struct retention_result *res)
@@ -41,16 +56,48 @@ read_cutoffs(struct db *db, const struct config *cfg, struct cutoffs *c,
 		PQclear(r);
 		return DB_ERROR;
 	}
-	snprintf(c->feedback, sizeof(c->feedback), "%s", PQgetvalue(r, 0, 0));
-	res->feedback_cutoff_ms = db_get_ll(r, 0, 1, 0);
+	snprintf(c->feedback, sizeof(c->feedback), "%s",
+	    PQgetvalue(r, 0, CUT_FEEDBACK));
+	res->feedback_cutoff_ms = db_get_ll(r, 0, CUT_FEEDBACK_MS, 0);
 	snprintf(c->request_logs, sizeof(c->request_logs), "%s",
-	    PQgetvalue(r, 0, 2));
-	res->request_log_cutoff_ms = db_get_ll(r, 0, 3, 0);
+	    PQgetvalue(r, 0, CUT_REQUEST_LOGS));
+	res->request_log_cutoff_ms = db_get_ll(r, 0, CUT_REQUEST_LOGS_MS, 0);
 	snprintf(c->availability, sizeof(c->availability), "%s",
-	    PQgetvalue(r, 0, 4));
-	res->availability_cutoff_ms = db_get_ll(r, 0, 5, 0);
+	    PQgetvalue(r, 0, CUT_AVAILABILITY));
+	res->availability_cutoff_ms = db_get_ll(r, 0, CUT_AVAILABILITY_MS, 0);
 	PQclear(r);
 	return DB_OK;
+}
+
+/*
+ * Columns of the batch deletes: STMT_RETENTION_FEEDBACK (deleted,
+ * corrected: the rollup rows it took the reports out of, not needed
+ * here), STMT_RETENTION_ROLLUP, STMT_RETENTION_REQUEST_LOGS and
+ * STMT_RETENTION_AVAILABILITY (deleted).  All begin with the rows the
+ * batch deleted, so one reader serves the four.
+ */
+enum { BATCH_DELETED, BATCH_CORRECTED };
+
+/*
+ * Run one batch of step s (its statement with np parameters): the rows
+ * it deleted to *deleted.  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+static enum db_status
+delete_batch(struct db *db, const struct step *s, const char *const *params,
+    int np, long long *deleted)
+{
+	enum db_status st;
+	PGresult *r = db_exec(db, s->stmt, params, np, &st);
+
+	*deleted = 0;
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 1)
+		*deleted = db_get_ll(r, 0, BATCH_DELETED, 0);
+	else
+		st = DB_ERROR;
+	PQclear(r);
+	return st;
 }
 
 /*
@@ -65,7 +112,6 @@ drain(struct db *db, const struct step *s, double deadline, int *done)
 	const char *params[3];
 	enum db_status st;
 	long long n;
-	PGresult *r;
 	int np = 0;
 
 	snprintf(limit, sizeof(limit), "%d", RETENTION_BATCH);
@@ -75,11 +121,9 @@ drain(struct db *db, const struct step *s, double deadline, int *done)
 	params[np++] = limit;
 	*done = 0;
 	for (;;) {
-		r = db_exec(db, s->stmt, params, np, &st);
-		if (r == NULL)
+		st = delete_batch(db, s, params, np, &n);
+		if (st != DB_OK)
 			return st;
-		n = PQntuples(r) == 1 ? db_get_ll(r, 0, 0, 0) : 0;
-		PQclear(r);
 		*s->count += n;
 		if (n < RETENTION_BATCH) {
 			*done = 1;

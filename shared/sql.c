@@ -6,7 +6,7 @@
 /* The SQL reads best as laid out by hand. */
 /* clang-format off */
 const struct stmt_def sql_stmts[STMT__MAX] = {
-	[STMT_PING] = { "ping", "SELECT 1", 0 },
+	[STMT_PING] = { "ping", "SELECT 1 AS ok", 0, "ok" },
 
 	/*
 	 * A counted request, in one round trip: find the key by its hash
@@ -189,19 +189,24 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	/* accounts and operations */
 
 	/*
-	 * The keys of user $1, oldest first.  The columns up to
-	 * request_count are shared with STMT_ADMIN_KEY_LIST, so one writer
-	 * serves both listings.
+	 * The keys of user $1, oldest first.  The key columns (KEY_COLUMNS,
+	 * named by KEY_COLUMN_NAMES) are shared with STMT_ADMIN_KEY_LIST,
+	 * so one reader serves both listings.
 	 */
-#define KEY_COLUMNS(k)                                                       \
-	k "id, " k "name, " k "key_start, " MS(k "created_at") ", "             \
-	    MS(k "last_used_at") ", " MS(k "expires_at") ", " k "enabled, "   \
-	    k "request_count, (" k "expires_at IS NOT NULL AND " k            \
-	    "expires_at <= now())"
+#define KEY_COLUMNS(k)                                                      \
+	k "id AS id, " k "name AS name, " k "key_start AS key_start, "      \
+	    MS(k "created_at") " AS created_ms, "                           \
+	    MS(k "last_used_at") " AS last_used_ms, "                       \
+	    MS(k "expires_at") " AS expires_ms, " k "enabled AS enabled, "  \
+	    k "request_count AS request_count, (" k "expires_at IS NOT NULL" \
+	    " AND " k "expires_at <= now()) AS expired"
+#define KEY_COLUMN_NAMES                                                    \
+	"id,name,key_start,created_ms,last_used_ms,expires_ms,enabled,"     \
+	    "request_count,expired"
 	[STMT_KEY_LIST] = { "key_list",
 	    "SELECT " KEY_COLUMNS("") " FROM api_keys"
 	    " WHERE user_id = $1::bigint ORDER BY created_at, id",
-	    1 },
+	    1, KEY_COLUMN_NAMES },
 
 	/*
 	 * The user with email $1 and its keys, oldest first: one row per
@@ -209,10 +214,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * when there is no such user.
 	 */
 	[STMT_ADMIN_KEY_LIST] = { "admin_key_list",
-	    "SELECT " KEY_COLUMNS("k.") ", u.id, u.rate_limit_max"
+	    "SELECT " KEY_COLUMNS("k.") ", u.id AS user_id,"
+	    " u.rate_limit_max AS rate_limit_max"
 	    " FROM users u LEFT JOIN api_keys k ON k.user_id = u.id"
 	    " WHERE u.email = $1 ORDER BY k.created_at, k.id",
-	    1 },
+	    1, KEY_COLUMN_NAMES ",user_id,rate_limit_max" },
 
 	/*
 	 * Key creation runs in a transaction that first locks the owner's
@@ -222,19 +228,20 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * granted, and the per-user limit cannot be overshot.
 	 */
 	[STMT_USER_LOCK] = { "user_lock",
-	    "SELECT id FROM users WHERE id = $1::bigint FOR UPDATE", 1 },
+	    "SELECT id AS user_id FROM users WHERE id = $1::bigint FOR UPDATE",
+	    1, "user_id" },
 
 	/* The user with email $1, created if new, locked either way. */
 	[STMT_USER_UPSERT] = { "user_upsert",
 	    "INSERT INTO users (email) VALUES ($1)"
 	    " ON CONFLICT (email) DO UPDATE SET email = excluded.email"
-	    " RETURNING id, rate_limit_max",
-	    1 },
+	    " RETURNING id AS user_id, rate_limit_max AS rate_limit_max",
+	    1, "user_id,rate_limit_max" },
 
 	[STMT_USER_SET_LIMIT] = { "user_set_limit",
 	    "UPDATE users SET rate_limit_max = $2::integer"
-	    " WHERE id = $1::bigint RETURNING rate_limit_max",
-	    2 },
+	    " WHERE id = $1::bigint RETURNING rate_limit_max AS rate_limit_max",
+	    2, "rate_limit_max" },
 
 	/*
 	 * A key for user $1 ($2 name, $3 first characters, $4 hash; $5
@@ -249,9 +256,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  now() + make_interval(hours => 24 * $5::integer)"
 	    " WHERE (SELECT count(*) FROM api_keys"
 	    "  WHERE user_id = $1::bigint) < $6::integer"
-	    " RETURNING id, " MS("created_at") ", " MS("expires_at") ","
-	    " set_config('synchronous_commit', 'on', true)",
-	    6 },
+	    " RETURNING id AS id, " MS("created_at") " AS created_ms,"
+	    " " MS("expires_at") " AS expires_ms,"
+	    " set_config('synchronous_commit', 'on', true)"
+	    "  AS synchronous_commit",
+	    6, "id,created_ms,expires_ms,synchronous_commit" },
 
 	/*
 	 * Delete key $1, only if it belongs to user $2 (NULL: anybody's,
@@ -261,8 +270,10 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	[STMT_KEY_DELETE] = { "key_delete",
 	    "DELETE FROM api_keys WHERE id = $1::uuid"
 	    " AND ($2::bigint IS NULL OR user_id = $2::bigint)"
-	    " RETURNING id, set_config('synchronous_commit', 'on', true)",
-	    2 },
+	    " RETURNING id AS id,"
+	    " set_config('synchronous_commit', 'on', true)"
+	    "  AS synchronous_commit",
+	    2, "id,synchronous_commit" },
 
 	/*
 	 * Merge the validated fields $2 (a JSON object) into key $1's
@@ -275,23 +286,27 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  jsonb_typeof(preferences) = 'object' THEN preferences"
 	    "  ELSE '{}' END || $2::jsonb) - $3::text[]"
 	    " WHERE id = $1::uuid"
-	    " RETURNING preferences::text,"
-	    " set_config('synchronous_commit', 'on', true)",
-	    3 },
+	    " RETURNING preferences::text AS preferences,"
+	    " set_config('synchronous_commit', 'on', true)"
+	    "  AS synchronous_commit",
+	    3, "preferences,synchronous_commit" },
 
 	/*
 	 * User $1's quota as it stands (read, never advanced), the
 	 * server's clock, and how many entries its history holds.
 	 */
 	[STMT_USAGE] = { "usage",
-	    "SELECT u.rate_limit_max, u.rate_limit_window_seconds,"
-	    " " MS("u.window_start") ", u.window_count, " MS("now()") ","
+	    "SELECT u.rate_limit_max AS rate_limit_max,"
+	    " u.rate_limit_window_seconds AS rate_limit_window_seconds,"
+	    " " MS("u.window_start") " AS window_start_ms,"
+	    " u.window_count AS window_count, " MS("now()") " AS now_ms,"
 	    " (SELECT count(*) FROM api_request_logs l"
 	    "  WHERE l.user_id = u.id)"
 	    " + (SELECT count(*) FROM model_feedback f"
-	    "  WHERE f.user_id = u.id)"
+	    "  WHERE f.user_id = u.id) AS history_total"
 	    " FROM users u WHERE u.id = $1::bigint",
-	    1 },
+	    1, "rate_limit_max,rate_limit_window_seconds,window_start_ms,"
+	    "window_count,now_ms,history_total" },
 
 	/*
 	 * One page of user $1's history, newest first: $2 entries after
@@ -300,9 +315,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * what it shows plus what precedes it, not the whole history.
 	 */
 	[STMT_USAGE_HISTORY] = { "usage_history",
-	    "SELECT kind, id, " MS("created_at") ", api_key_id, endpoint,"
-	    " status, duration_ms, model_ids, model_id, outcome, details,"
-	    " request_id"
+	    "SELECT kind AS kind, id AS id, " MS("created_at") " AS created_ms,"
+	    " api_key_id AS api_key_id, endpoint AS endpoint, status AS status,"
+	    " duration_ms AS duration_ms, model_ids AS model_ids,"
+	    " model_id AS model_id, outcome AS outcome, details AS details,"
+	    " request_id AS request_id"
 	    " FROM ("
 	    " (SELECT 'request' AS kind, l.id, l.created_at, l.api_key_id,"
 	    "  l.endpoint, l.status, l.duration_ms,"
@@ -320,7 +337,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  LIMIT $2::integer + $3::integer)"
 	    ") h ORDER BY created_at DESC, kind, id DESC"
 	    " LIMIT $2::integer OFFSET $3::integer",
-	    3 },
+	    3, "kind,id,created_ms,api_key_id,endpoint,status,duration_ms,"
+	    "model_ids,model_id,outcome,details,request_id" },
 
 	/*
 	 * The retention cutoffs, fixed once per cleanup by the database's
@@ -331,14 +349,17 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * batch statements) and in ms for the report.
 	 */
 	[STMT_RETENTION_CUTOFFS] = { "retention_cutoffs",
-	    "SELECT f::text, " MS("f") ", l::text, " MS("l") ", a::text,"
-	    " " MS("a::timestamp AT TIME ZONE 'UTC'")
+	    "SELECT f::text AS feedback, " MS("f") " AS feedback_ms,"
+	    " l::text AS request_logs, " MS("l") " AS request_logs_ms,"
+	    " a::text AS availability,"
+	    " " MS("a::timestamp AT TIME ZONE 'UTC'") " AS availability_ms"
 	    " FROM (SELECT now() - make_interval(hours => 24 * $1::integer)"
 	    "   AS f,"
 	    "  now() - make_interval(hours => 24 * $2::integer) AS l,"
 	    "  ((now() - make_interval(hours => 24 * $3::integer))"
 	    "   AT TIME ZONE 'UTC')::date AS a) c",
-	    3 },
+	    3, "feedback,feedback_ms,request_logs,request_logs_ms,"
+	    "availability,availability_ms" },
 
 	/*
 	 * The batch deletes pick their rows by index, oldest first, into an
@@ -382,8 +403,9 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM part p WHERE r.grain = p.grain AND r.user_id = p.uid"
 	    "  AND r.bucket = p.bucket AND r.model_id = p.model_id"
 	    " RETURNING 1"
-	    ") SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM fix)",
-	    2 },
+	    ") SELECT (SELECT count(*) FROM d) AS deleted,"
+	    " (SELECT count(*) FROM fix) AS corrected",
+	    2, "deleted,corrected" },
 
 	/*
 	 * Delete up to $3 rollup rows of grain $2 whose bucket ends at or
@@ -398,8 +420,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  AND bucket <= $1::timestamptz - make_interval(secs => $2::integer)"
 	    "  ORDER BY bucket LIMIT $3::integer))"
 	    " RETURNING 1"
-	    ") SELECT count(*) FROM d",
-	    3 },
+	    ") SELECT count(*) AS deleted FROM d",
+	    3, "deleted" },
 
 	/* Up to $2 of the oldest request logs created before $1. */
 	[STMT_RETENTION_REQUEST_LOGS] = { "retention_request_logs",
@@ -409,8 +431,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  WHERE created_at < $1::timestamptz"
 	    "  ORDER BY created_at LIMIT $2::integer))"
 	    " RETURNING 1"
-	    ") SELECT count(*) FROM d",
-	    2 },
+	    ") SELECT count(*) AS deleted FROM d",
+	    2, "deleted" },
 
 	/* Up to $2 of the oldest availability days before the date $1. */
 	[STMT_RETENTION_AVAILABILITY] = { "retention_availability",
@@ -419,8 +441,8 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  SELECT ctid FROM model_availability_snapshots"
 	    "  WHERE day < $1::date ORDER BY day LIMIT $2::integer))"
 	    " RETURNING 1"
-	    ") SELECT count(*) FROM d",
-	    2 },
+	    ") SELECT count(*) AS deleted FROM d",
+	    2, "deleted" },
 
 	/* sync statements */
 

@@ -70,51 +70,41 @@ read_email(struct request *req, struct response *res, char email[EMAIL_MAX + 1])
 	return 0;
 }
 
-/* Columns of STMT_ADMIN_KEY_LIST after the key columns. */
-enum { L_USER = 9, L_RATE_LIMIT = 10 };
-
 void
 route_admin_keys_list(
     struct app *app, struct request *req, struct response *res)
 {
 	char email[EMAIL_MAX + 1];
-	const char *params[1] = { email };
+	struct user_keys uk;
 	enum db_status st;
-	PGresult *r;
 	struct jw w;
 
 	response_header(res, "Cache-Control", "no-store");
 	if (guard_admin(app, req, res) != 0 || read_email(req, res, email) != 0)
 		return;
-	r = db_exec(&app->db, STMT_ADMIN_KEY_LIST, params, 1, &st);
-	if (r == NULL) {
+	st = keys_list_for_email(&app->db, email, req->arena, &uk);
+	if (st == DB_NOTFOUND) {
+		response_problem(res, 404, "unknown_user", "email",
+		    "no user has this email address");
+		return;
+	}
+	if (st != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
-	if (PQntuples(r) == 0) {
-		response_problem(res, 404, "unknown_user", "email",
-		    "no user has this email address");
-	} else {
-		jw_init(&w, &res->body);
-		jw_obj_begin(&w);
-		jw_key(&w, "email"), jw_str(&w, email);
-		jw_key(&w, "userId"), jw_int(&w, db_get_ll(r, 0, L_USER, 0));
-		jw_key(&w, "rateLimitMax");
-		jw_int(&w, db_get_ll(r, 0, L_RATE_LIMIT, 0));
-		accounts_write_keys(&w, r, NULL);
-		jw_obj_end(&w);
-	}
-	PQclear(r);
+	jw_init(&w, &res->body);
+	jw_obj_begin(&w);
+	jw_key(&w, "email"), jw_str(&w, email);
+	jw_key(&w, "userId"), jw_int(&w, uk.user_id);
+	jw_key(&w, "rateLimitMax"), jw_int(&w, uk.rate_limit_max);
+	accounts_write_keys(&w, uk.list.keys, uk.list.n, NULL);
+	jw_obj_end(&w);
 }
 
 void
 route_admin_keys_delete(
     struct app *app, struct request *req, struct response *res)
 {
-	const char *params[2] = { req->path_arg, NULL };
-	enum db_status st;
-	PGresult *r;
-
 	response_header(res, "Cache-Control", "no-store");
 	if (guard_admin(app, req, res) != 0)
 		return;
@@ -122,14 +112,6 @@ route_admin_keys_delete(
 		response_problem(res, 404, "not_found", NULL, "no such key");
 		return;
 	}
-	r = db_exec(&app->db, STMT_KEY_DELETE, params, 2, &st);
-	if (r == NULL) {
-		response_unavailable(res);
-		return;
-	}
-	if (PQntuples(r) == 1)
-		res->status = 204;
-	else
-		response_problem(res, 404, "not_found", NULL, "no such key");
-	PQclear(r);
+	accounts_deleted(
+	    res, keys_delete(&app->db, req->path_arg, KEYS_ANY_OWNER));
 }

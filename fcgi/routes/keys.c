@@ -4,8 +4,6 @@
  * against the quota.  Another user's key is a 404, as an unknown one
  * is: a key id is nobody else's business, not even its existence.
  */
-#include <stdio.h>
-
 #include "accounts.h"
 #include "guard.h"
 #include "json.h"
@@ -13,29 +11,23 @@
 void
 route_keys_list(struct app *app, struct request *req, struct response *res)
 {
-	char uid[24];
-	const char *params[1] = { uid };
+	struct key_list kl;
 	struct caller who;
 	const char *token;
-	enum db_status st;
-	PGresult *r;
 	struct jw w;
 
 	response_header(res, "Cache-Control", "no-store");
 	if (guard_token(req, res, &token) != 0 ||
 	    guard_key(app, req, token, res, &who) != 0)
 		return;
-	snprintf(uid, sizeof(uid), "%lld", who.user_id);
-	r = db_exec(&app->db, STMT_KEY_LIST, params, 1, &st);
-	if (r == NULL) {
+	if (keys_list(&app->db, who.user_id, req->arena, &kl) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
 	jw_init(&w, &res->body);
 	jw_obj_begin(&w);
-	accounts_write_keys(&w, r, who.key_id);
+	accounts_write_keys(&w, kl.keys, kl.n, who.key_id);
 	jw_obj_end(&w);
-	PQclear(r);
 }
 
 void
@@ -65,12 +57,8 @@ out:
 void
 route_keys_delete(struct app *app, struct request *req, struct response *res)
 {
-	char uid[24];
-	const char *params[2] = { req->path_arg, uid };
 	struct caller who;
 	const char *token;
-	enum db_status st;
-	PGresult *r;
 
 	response_header(res, "Cache-Control", "no-store");
 	if (guard_token(req, res, &token) != 0 ||
@@ -80,16 +68,7 @@ route_keys_delete(struct app *app, struct request *req, struct response *res)
 		response_problem(res, 404, "not_found", NULL, "no such key");
 		return;
 	}
-	snprintf(uid, sizeof(uid), "%lld", who.user_id);
-	r = db_exec(&app->db, STMT_KEY_DELETE, params, 2, &st);
-	if (r == NULL) {
-		response_unavailable(res);
-		return;
-	}
 	/* The key in hand may go too: it stops working after this. */
-	if (PQntuples(r) == 1)
-		res->status = 204;
-	else
-		response_problem(res, 404, "not_found", NULL, "no such key");
-	PQclear(r);
+	accounts_deleted(
+	    res, keys_delete(&app->db, req->path_arg, who.user_id));
 }

@@ -1,6 +1,7 @@
 /*
- * The pure parts of accounts: email and key-name validation
- * (shared/keys.c), and saved preferences (shared/prefs.c) — a PUT body
+ * The pure parts of accounts: email and key-name validation and the
+ * JSON of a listed key (shared/keys.c), and saved preferences
+ * (shared/prefs.c) — a PUT body
  * read field by field, stored text read back with bad fields dropped,
  * the canonical JSON written, and the defaults applied only where the
  * query said nothing.  Tables, one row per case.
@@ -261,6 +262,62 @@ test_load_and_apply(void **state)
 	buf_free(&b);
 }
 
+#define KEY_ID "0b9e6c2e-4a47-4f8e-9d3e-2c1f7a5b8e10"
+
+static const struct {
+	const char *what;
+	struct key_row k;
+	const char *current_id; /* the request's key, or NULL */
+	const char *json;
+} key_rows[] = {
+	{ "a fresh key in a listing made with it",
+	    { KEY_ID, "laptop", "fma_Ab3d", 1767225600000LL, -1, -1, 1, 0,
+	        0 },
+	    KEY_ID,
+	    "{\"id\":\"" KEY_ID "\",\"name\":\"laptop\","
+	    "\"start\":\"fma_Ab3d\","
+	    "\"createdAt\":\"2026-01-01T00:00:00.000Z\",\"lastUsedAt\":null,"
+	    "\"expiresAt\":null,\"enabled\":true,\"expired\":false,"
+	    "\"requestCount\":0,\"current\":true}" },
+	{ "a used, expired key beside the one in hand",
+	    { KEY_ID, "ci \"nightly\"", "fma_Zz00", 1767225600000LL,
+	        1767225601500LL, 1767312000000LL, 0, 1, 42 },
+	    "5f0c1a9e-7d2b-4c3a-8e1f-6b2d9a0c4e71",
+	    "{\"id\":\"" KEY_ID "\",\"name\":\"ci \\\"nightly\\\"\","
+	    "\"start\":\"fma_Zz00\","
+	    "\"createdAt\":\"2026-01-01T00:00:00.000Z\","
+	    "\"lastUsedAt\":\"2026-01-01T00:00:01.500Z\","
+	    "\"expiresAt\":\"2026-01-02T00:00:00.000Z\",\"enabled\":false,"
+	    "\"expired\":true,\"requestCount\":42,\"current\":false}" },
+	{ "an admin listing says nothing of a current key",
+	    { KEY_ID, "x", "fma_0000", 0, -1, -1, 1, 0, 7 },
+	    NULL,
+	    "{\"id\":\"" KEY_ID "\",\"name\":\"x\",\"start\":\"fma_0000\","
+	    "\"createdAt\":\"1970-01-01T00:00:00.000Z\",\"lastUsedAt\":null,"
+	    "\"expiresAt\":null,\"enabled\":true,\"expired\":false,"
+	    "\"requestCount\":7}" },
+};
+
+static void
+test_key_rows(void **state)
+{
+	struct buf b;
+	struct jw w;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 4096);
+	for (i = 0; i < NELEM(key_rows); i++) {
+		buf_reset(&b);
+		jw_init(&w, &b);
+		keys_write_row(&w, &key_rows[i].k, key_rows[i].current_id);
+		if (strcmp(b.data, key_rows[i].json) != 0)
+			fail_msg("key row %zu (%s): %s", i, key_rows[i].what,
+			    b.data);
+	}
+	buf_free(&b);
+}
+
 static int
 setup_arena(void **state)
 {
@@ -283,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_emails),
 		cmocka_unit_test(test_email_lengths),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_key_rows),
 		cmocka_unit_test_setup_teardown(test_updates, setup_arena,
 		    teardown_arena),
 		cmocka_unit_test_setup_teardown(test_update_canonical,
