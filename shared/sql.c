@@ -1,5 +1,7 @@
 #include "sql.h"
 
+#include <stddef.h>
+
 /* Milliseconds since the epoch of a timestamptz expression. */
 #define MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
 
@@ -97,7 +99,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])"
 	    ") UPDATE api_keys SET last_used_at = now(),"
 	    " request_count = request_count + 1 WHERE id = $3",
-	    7 },
+	    7, NULL },
 
 	/*
 	 * A feedback report, in one statement: check the key ($1 hash) and
@@ -455,11 +457,14 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 */
 #define SYNC_LOCK_KEY "7246002"
 	[STMT_SYNC_LOCK] = { "sync_lock",
-	    "SELECT pg_try_advisory_lock(" SYNC_LOCK_KEY ")", 0 },
+	    "SELECT pg_try_advisory_lock(" SYNC_LOCK_KEY ") AS locked", 0,
+	    "locked" },
 	[STMT_SYNC_UNLOCK] = { "sync_unlock",
-	    "SELECT pg_advisory_unlock(" SYNC_LOCK_KEY ")", 0 },
+	    "SELECT pg_advisory_unlock(" SYNC_LOCK_KEY ") AS locked", 0,
+	    "locked" },
 	[STMT_SYNC_XACT_LOCK] = { "sync_xact_lock",
-	    "SELECT pg_try_advisory_xact_lock(" SYNC_LOCK_KEY ")", 0 },
+	    "SELECT pg_try_advisory_xact_lock(" SYNC_LOCK_KEY ") AS locked",
+	    0, "locked" },
 
 	/*
 	 * Open a run's record.  Under the lock no other run can be going
@@ -472,8 +477,9 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  finished_at = clock_timestamp(),"
 	    "  error = coalesce(error, 'interrupted before it finished')"
 	    " WHERE status = 'running'"
-	    ") INSERT INTO sync_runs (status) VALUES ('running') RETURNING id",
-	    0 },
+	    ") INSERT INTO sync_runs (status) VALUES ('running')"
+	    " RETURNING id AS id",
+	    0, "id" },
 
 	/*
 	 * The whole catalogue change in one statement, from $1: a JSON
@@ -564,12 +570,16 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "   + (SELECT count(*) FROM gone) > 0 THEN 1 ELSE 0 END,"
 	    "  last_success_at = clock_timestamp()"
 	    " FROM diff d RETURNING m.catalog_version"
-	    ") SELECT (SELECT count(*) FROM src), d.inserted, d.updated,"
-	    " (SELECT count(*) FROM gone), a.active, a.missing,"
-	    " a.missing > 0 AND NOT a.may_retire,"
-	    " (SELECT catalog_version FROM meta), (SELECT count(*) FROM seen)"
+	    ") SELECT (SELECT count(*) FROM src) AS free,"
+	    " d.inserted AS inserted, d.updated AS updated,"
+	    " (SELECT count(*) FROM gone) AS deactivated, a.active AS active,"
+	    " a.missing AS missing,"
+	    " a.missing > 0 AND NOT a.may_retire AS skipped,"
+	    " (SELECT catalog_version FROM meta) AS catalog_version,"
+	    " (SELECT count(*) FROM seen) AS snapshots"
 	    " FROM diff d, act a",
-	    1 },
+	    1, "free,inserted,updated,deactivated,active,missing,skipped,"
+	    "catalog_version,snapshots" },
 
 	/*
 	 * Close a run's record: $1 id, $2 'success' or 'failed', $3..$7
@@ -581,6 +591,6 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " models_inserted = $5, models_updated = $6,"
 	    " models_deactivated = $7, error = $8"
 	    " WHERE id = $1",
-	    8 },
+	    8, NULL },
 };
 /* clang-format on */

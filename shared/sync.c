@@ -389,6 +389,9 @@ db_reason(enum db_status st, const char *what, char *err, size_t errsz)
  * Run statement s expecting one row whose first column is a boolean.
  * Returns 1 or 0, or -1 with a reason in err.
  */
+/* Columns of STMT_SYNC_LOCK, STMT_SYNC_UNLOCK and STMT_SYNC_XACT_LOCK. */
+enum { L_LOCKED };
+
 static int
 exec_bool(struct db *db, enum stmt s, const char *what, char *err, size_t errsz)
 {
@@ -400,7 +403,7 @@ exec_bool(struct db *db, enum stmt s, const char *what, char *err, size_t errsz)
 		db_reason(st, what, err, errsz);
 		return -1;
 	}
-	v = PQntuples(r) == 1 && db_get_bool(r, 0, 0, 0);
+	v = PQntuples(r) == 1 && db_get_bool(r, 0, L_LOCKED, 0);
 	PQclear(r);
 	return v;
 }
@@ -430,6 +433,9 @@ release_lock(struct db *db)
 		log_warn("sync: %s", err);
 }
 
+/* Columns of STMT_SYNC_RUN_START. */
+enum { R_ID };
+
 static enum sync_status
 record_start(struct db *db, struct sync_result *res, char *err, size_t errsz)
 {
@@ -442,7 +448,7 @@ record_start(struct db *db, struct sync_result *res, char *err, size_t errsz)
 		PQclear(r);
 		return SYNC_DB;
 	}
-	res->run_id = db_get_ll(r, 0, 0, 0);
+	res->run_id = db_get_ll(r, 0, R_ID, 0);
 	PQclear(r);
 	return SYNC_OK;
 }
@@ -479,16 +485,29 @@ record_finish(
 	return DB_OK;
 }
 
+/* Columns of STMT_SYNC_APPLY. */
+enum {
+	A_FREE,
+	A_INSERTED,
+	A_UPDATED,
+	A_DEACTIVATED,
+	A_ACTIVE,
+	A_MISSING,
+	A_SKIPPED,
+	A_VERSION,
+	A_SNAPSHOTS
+};
+
 static void
 read_apply(const PGresult *r, struct sync_result *res)
 {
-	res->inserted = db_get_ll(r, 0, 1, 0);
-	res->updated = db_get_ll(r, 0, 2, 0);
-	res->deactivated = db_get_ll(r, 0, 3, 0);
-	res->active_before = db_get_ll(r, 0, 4, 0);
-	res->missing = db_get_ll(r, 0, 5, 0);
-	res->deactivation_skipped = db_get_bool(r, 0, 6, 0);
-	res->catalog_version = db_get_ll(r, 0, 7, 0);
+	res->inserted = db_get_ll(r, 0, A_INSERTED, 0);
+	res->updated = db_get_ll(r, 0, A_UPDATED, 0);
+	res->deactivated = db_get_ll(r, 0, A_DEACTIVATED, 0);
+	res->active_before = db_get_ll(r, 0, A_ACTIVE, 0);
+	res->missing = db_get_ll(r, 0, A_MISSING, 0);
+	res->deactivation_skipped = db_get_bool(r, 0, A_SKIPPED, 0);
+	res->catalog_version = db_get_ll(r, 0, A_VERSION, 0);
 }
 
 /* The statements of the catalogue transaction, after BEGIN. */
