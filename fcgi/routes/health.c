@@ -43,7 +43,8 @@ write_issue(struct jw *w, const struct ranked *r)
 	jw_key(w, "rateLimited"), jw_int(w, r->h.rate_limited);
 	jw_key(w, "unavailable"), jw_int(w, r->h.unavailable);
 	jw_key(w, "error"), jw_int(w, r->h.error);
-	jw_key(w, "total"), jw_int(w, r->reports);
+	/* The hosted service's "total" counts the issues, not the reports. */
+	jw_key(w, "total"), jw_int(w, health_issues(&r->h));
 	jw_key(w, "successCount"), jw_int(w, r->h.success);
 	jw_key(w, "errorRate"), jw_num(w, (double)r->error_rate_x100 / 100.0);
 	jw_obj_end(w);
