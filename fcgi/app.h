@@ -67,5 +67,6 @@ route_handler route_admin_keys_list;
 route_handler route_admin_keys_delete;
 route_handler route_admin_sync;
 route_handler route_admin_cleanup;
+route_handler route_openapi;
 
 #endif

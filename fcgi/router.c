@@ -24,6 +24,7 @@ const struct route routes[] = {
 	{ "DELETE", "/api/admin/keys/{id}", route_admin_keys_delete, 0 },
 	{ "POST", "/api/admin/sync-models", route_admin_sync, 0 },
 	{ "POST", "/api/admin/cleanup", route_admin_cleanup, 0 },
+	{ "GET", "/api/openapi.json", route_openapi, 0 },
 };
 const size_t routes_count = NELEM(routes);
 
