@@ -62,7 +62,8 @@ read_idempotency_key(const struct request *req, struct response *res,
 	if (h == NULL)
 		return 0;
 	if (report_idempotency_key(h, buf) != 0) {
-		response_problem(res, 400, "invalid_idempotency_key", NULL,
+		response_problem(res, 400, "invalid_idempotency_key",
+		    "Idempotency-Key",
 		    "Idempotency-Key must be 1 to 255 visible ASCII "
 		    "characters (optionally quoted)");
 		return -1;
