@@ -56,6 +56,7 @@ route_handler route_demo_models;
 route_handler route_feedback;
 route_handler route_health;
 route_handler route_availability;
+route_handler route_federation_export;
 route_handler route_keys_list;
 route_handler route_keys_create;
 route_handler route_keys_delete;

@@ -13,6 +13,7 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/models/feedback", route_feedback, ROUTE_BODY },
 	{ "GET", "/api/health", route_health, 0 },
 	{ "GET", "/api/availability", route_availability, 0 },
+	{ "GET", "/api/federation/export", route_federation_export, 0 },
 	{ "GET", "/api/v1/keys", route_keys_list, 0 },
 	{ "POST", "/api/v1/keys", route_keys_create, ROUTE_BODY },
 	{ "DELETE", "/api/v1/keys/{id}", route_keys_delete, 0 },

@@ -240,10 +240,28 @@ catalog_match(const struct model *m, unsigned filters)
 }
 
 void
-ranked_finish(struct ranked *r)
+ranked_clear(struct ranked *r, const struct model *m)
 {
+	memset(r, 0, sizeof(*r));
+	r->m = m;
+	r->upstream_rate = -1;
+	r->ep.uptime_5m = r->ep.uptime_30m = r->ep.uptime_1d = -1;
+	r->ep.latency_p50_ms = r->ep.throughput_p50 = -1;
+	r->score = -1;
+}
+
+void
+ranked_finish(struct ranked *r, int use_rate)
+{
+	struct health_evidence e;
+
 	r->reports = health_reports(&r->h);
 	r->error_rate_x100 = health_error_rate_x100(&r->h);
+	e.success = r->h.success;
+	e.failure = health_issues(&r->h);
+	e.upstream_error_rate = use_rate ? r->upstream_rate : -1;
+	e.uptime = r->ep.uptime_30m >= 0 ? r->ep.uptime_30m / 100 : -1;
+	r->score = health_score(&e);
 }
 
 static long long
@@ -256,6 +274,19 @@ static int
 cmp_ll_desc(long long a, long long b)
 {
 	return a > b ? -1 : a < b;
+}
+
+static int
+cmp_double_desc(double a, double b)
+{
+	return a > b ? -1 : a < b;
+}
+
+/* Latency, lowest first; unknown after every known one. */
+static double
+latency_key(const struct ranked *r)
+{
+	return r->ep.latency_p50_ms >= 0 ? -r->ep.latency_p50_ms : -1e300;
 }
 
 /* The tie-breakers: context length descending, then id ascending. */
@@ -299,6 +330,15 @@ cmp_ranked(const void *pa, const void *pb)
 	case SORT_NEWEST:
 		c = cmp_ll_desc(newest_ms(a->m), newest_ms(b->m));
 		break;
+	case SORT_HEALTHIEST:
+		c = cmp_double_desc(a->score, b->score);
+		break;
+	case SORT_UPTIME:
+		c = cmp_double_desc(a->ep.uptime_30m, b->ep.uptime_30m);
+		break;
+	case SORT_LATENCY:
+		c = cmp_double_desc(latency_key(a), latency_key(b));
+		break;
 	case SORT_ISSUE_COUNT:
 		c = cmp_ll_desc(health_issues(&a->h), health_issues(&b->h));
 		break;
@@ -340,37 +380,105 @@ ranked_index(const struct ranked *v, size_t n, const char *id)
 	return -1;
 }
 
-/* Columns of STMT_FEEDBACK_COUNTS. */
-enum { H_MODEL, H_SUCCESS, H_RATE_LIMITED, H_UNAVAILABLE, H_ERROR };
+/* Columns of STMT_HEALTH_SOURCES. */
+enum {
+	H_KIND,
+	H_MODEL,
+	H_A,
+	H_B,
+	H_C,
+	H_D,
+	H_X1,
+	H_X2,
+	H_X3,
+	H_X4,
+	H_X5,
+	H_AT
+};
+
+static void
+read_counts(const PGresult *r, int i, struct health_counts *h)
+{
+	h->success = db_get_ll(r, i, H_A, 0);
+	h->rate_limited = db_get_ll(r, i, H_B, 0);
+	h->unavailable = db_get_ll(r, i, H_C, 0);
+	h->error = db_get_ll(r, i, H_D, 0);
+}
+
+static double
+get_double(const PGresult *r, int i, int col)
+{
+	return PQgetisnull(r, i, col) ? -1
+	                              : strtod(PQgetvalue(r, i, col), NULL);
+}
+
+/* One row of STMT_HEALTH_SOURCES into the entry it is about. */
+static void
+read_source(const PGresult *r, int i, struct ranked *x)
+{
+	const char *kind = PQgetvalue(r, i, H_KIND);
+
+	if (strcmp(kind, "local") == 0) {
+		read_counts(r, i, &x->local);
+	} else if (strcmp(kind, "upstream") == 0) {
+		read_counts(r, i, &x->upstream);
+	} else if (strcmp(kind, "rate") == 0) {
+		x->upstream_rate = get_double(r, i, H_X1);
+	} else if (strcmp(kind, "openrouter") == 0) {
+		x->ep.known = 1;
+		x->ep.endpoints = db_get_ll(r, i, H_A, 0);
+		x->ep.uptime_5m = get_double(r, i, H_X1);
+		x->ep.uptime_30m = get_double(r, i, H_X2);
+		x->ep.uptime_1d = get_double(r, i, H_X3);
+		x->ep.latency_p50_ms = get_double(r, i, H_X4);
+		x->ep.throughput_p50 = get_double(r, i, H_X5);
+		x->ep.fetched_ms = db_get_ll(r, i, H_AT, -1);
+	}
+}
+
+static void
+add_counts(struct health_counts *to, const struct health_counts *c)
+{
+	to->success += c->success;
+	to->rate_limited += c->rate_limited;
+	to->unavailable += c->unavailable;
+	to->error += c->error;
+}
 
 enum db_status
 catalog_load_health(struct db *db, enum time_range range, long long uid,
-    struct ranked *v, size_t n)
+    enum source source, struct ranked *v, size_t n)
 {
 	char secs[24], user[24];
-	const char *params[2];
+	const char *params[3];
 	enum db_status st;
 	PGresult *r;
+	size_t k;
 	int i;
 
 	snprintf(secs, sizeof(secs), "%lld", time_range_seconds(range));
 	snprintf(user, sizeof(user), "%lld", uid);
 	params[0] = range == TR_ALL ? NULL : secs;
 	params[1] = user;
-	r = db_exec(db, STMT_FEEDBACK_COUNTS, params, 2, &st);
+	/* The hosted service has no all-time figure: its longest is 30d. */
+	params[2] = range == TR_ALL ? "30d" : time_range_name(range);
+	r = db_exec(db, STMT_HEALTH_SOURCES, params, 3, &st);
 	if (r == NULL)
 		return st;
 	for (i = 0; i < PQntuples(r); i++) {
-		long k = ranked_index(v, n, PQgetvalue(r, i, H_MODEL));
+		long at = ranked_index(v, n, PQgetvalue(r, i, H_MODEL));
 
-		if (k < 0)
-			continue;
-		v[k].h.success = db_get_ll(r, i, H_SUCCESS, 0);
-		v[k].h.rate_limited = db_get_ll(r, i, H_RATE_LIMITED, 0);
-		v[k].h.unavailable = db_get_ll(r, i, H_UNAVAILABLE, 0);
-		v[k].h.error = db_get_ll(r, i, H_ERROR, 0);
+		if (at >= 0)
+			read_source(r, i, &v[at]);
 	}
 	PQclear(r);
+	for (k = 0; k < n; k++) {
+		memset(&v[k].h, 0, sizeof(v[k].h));
+		if (source != SOURCE_UPSTREAM)
+			add_counts(&v[k].h, &v[k].local);
+		if (source != SOURCE_LOCAL)
+			add_counts(&v[k].h, &v[k].upstream);
+	}
 	return DB_OK;
 }
 

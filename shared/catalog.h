@@ -36,12 +36,30 @@ struct catalog {
 	int64_t last_sync_ms;
 };
 
+/*
+ * OpenRouter's statistics of a model's endpoints (model_endpoint_stats),
+ * folded over its providers; negative where unknown.
+ */
+struct endpoint_stats {
+	int known; /* a row exists */
+	long long endpoints;
+	double uptime_5m, uptime_30m, uptime_1d; /* percent */
+	double latency_p50_ms;
+	double throughput_p50;
+	int64_t fetched_ms;
+};
+
 /* A model of one answer, with its health over the window. */
 struct ranked {
 	const struct model *m;
-	struct health_counts h;
+	struct health_counts h; /* the counts of the source asked for */
+	struct health_counts local; /* this instance's reports */
+	struct health_counts upstream; /* an upstream instance's */
+	double upstream_rate; /* the hosted service's error rate; < 0: none */
+	struct endpoint_stats ep;
 	long long error_rate_x100;
 	long long reports;
+	double score; /* health_score(); -1: no evidence */
 };
 
 /* An empty catalogue that will load on first use. */
@@ -75,12 +93,15 @@ unsigned catalog_caps(const char *modality, const char *input_json,
 void catalog_sort(struct ranked *v, size_t n, enum sort_key key);
 
 /*
- * Read counts per model over the window (uid 0: everybody) into the
- * ranked entries (sorted by model id) whose model has reports; the
- * others stay zero.
+ * Read every health source of the window into the ranked entries
+ * (sorted by model id), in one round trip: local counts (uid 0:
+ * everybody's; else that user's alone, and then nothing upstream), the
+ * upstream's counts and error rates, and OpenRouter's endpoint
+ * statistics.  h becomes the counts of source.  Entries without data
+ * stay zero (rates and statistics unknown).
  */
 enum db_status catalog_load_health(struct db *db, enum time_range range,
-    long long uid, struct ranked *v, size_t n) WUR;
+    long long uid, enum source source, struct ranked *v, size_t n) WUR;
 
 /* The catalogue's version, the last sync and the database's clock. */
 struct catalog_meta {
@@ -99,7 +120,13 @@ enum db_status catalog_meta(struct db *db, struct catalog_meta *out) WUR;
 enum db_status catalog_current(
     struct catalog *c, struct db *db, struct catalog_meta *meta) WUR;
 
-/* Fill error_rate_x100 and reports from h. */
-void ranked_finish(struct ranked *r);
+/*
+ * Fill error_rate_x100, reports and the healthiest score from h (and,
+ * for the score, the upstream rate when use_rate, and the uptime).
+ */
+void ranked_finish(struct ranked *r, int use_rate);
+
+/* An entry for m: zero counts, unknown rates and statistics. */
+void ranked_clear(struct ranked *r, const struct model *m);
 
 #endif

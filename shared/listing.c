@@ -1,5 +1,6 @@
 #include "listing.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -16,8 +17,7 @@ listing_select(struct listing *l, const struct catalog *c, struct arena *a)
 			continue;
 		if (!catalog_match(m, l->p.filters))
 			continue;
-		memset(&l->v[l->n], 0, sizeof(l->v[0]));
-		l->v[l->n++].m = m;
+		ranked_clear(&l->v[l->n++], m);
 	}
 }
 
@@ -29,6 +29,14 @@ too_many_errors(const struct list_params *p, const struct ranked *r)
 	    (double)r->error_rate_x100 / 100.0 > p->max_error_rate;
 }
 
+/* 1 when OpenRouter knows r's uptime and it is under minUptime. */
+static int
+too_little_uptime(const struct list_params *p, const struct ranked *r)
+{
+	return p->min_uptime >= 0 && r->ep.uptime_30m >= 0 &&
+	    r->ep.uptime_30m < p->min_uptime;
+}
+
 void
 listing_finish(struct listing *l)
 {
@@ -37,10 +45,10 @@ listing_finish(struct listing *l)
 	for (i = 0; i < l->n; i++) {
 		struct ranked *r = &l->v[i];
 
-		ranked_finish(r);
+		ranked_finish(r, l->p.source != SOURCE_LOCAL);
 		if ((l->flags & LISTING_REPORTED) && r->reports == 0)
 			continue;
-		if (too_many_errors(&l->p, r))
+		if (too_many_errors(&l->p, r) || too_little_uptime(&l->p, r))
 			continue;
 		l->v[kept++] = *r;
 	}
@@ -64,7 +72,8 @@ listing_run(
 	enum db_status st;
 
 	listing_select(l, c, a);
-	st = catalog_load_health(db, l->p.range, l->uid, l->v, l->n);
+	st = catalog_load_health(
+	    db, l->p.range, l->uid, l->p.source, l->v, l->n);
 	if (st != DB_OK)
 		return st;
 	listing_finish(l);
@@ -84,6 +93,57 @@ listing_stale(
 	return *age > stale_after;
 }
 
+/* A number that is negative when unknown: the number, or null. */
+static void
+num_or_null(struct jw *w, double v)
+{
+	if (v < 0)
+		jw_null(w);
+	else
+		jw_num(w, v);
+}
+
+static void
+write_counts(struct jw *w, const struct health_counts *h)
+{
+	jw_obj_begin(w);
+	jw_key(w, "successCount"), jw_int(w, h->success);
+	jw_key(w, "rateLimited"), jw_int(w, h->rate_limited);
+	jw_key(w, "unavailable"), jw_int(w, h->unavailable);
+	jw_key(w, "error"), jw_int(w, h->error);
+	jw_key(w, "reports"), jw_int(w, health_reports(h));
+	jw_key(w, "errorRate"), jw_num(w, health_error_rate(h));
+	jw_obj_end(w);
+}
+
+void
+listing_write_health_members(struct jw *w, const struct ranked *r)
+{
+	const struct endpoint_stats *e = &r->ep;
+
+	jw_key(w, "score"), num_or_null(w, r->score);
+	jw_key(w, "sources");
+	jw_obj_begin(w);
+	jw_key(w, "local"), write_counts(w, &r->local);
+	jw_key(w, "upstream"), write_counts(w, &r->upstream);
+	jw_key(w, "upstreamErrorRate"), num_or_null(w, r->upstream_rate);
+	jw_obj_end(w);
+	jw_key(w, "openrouter");
+	if (!e->known) {
+		jw_null(w);
+		return;
+	}
+	jw_obj_begin(w);
+	jw_key(w, "uptime5m"), num_or_null(w, e->uptime_5m);
+	jw_key(w, "uptime30m"), num_or_null(w, e->uptime_30m);
+	jw_key(w, "uptime1d"), num_or_null(w, e->uptime_1d);
+	jw_key(w, "latencyP50Ms"), num_or_null(w, e->latency_p50_ms);
+	jw_key(w, "throughputP50"), num_or_null(w, e->throughput_p50);
+	jw_key(w, "endpoints"), jw_int(w, e->endpoints);
+	jw_key(w, "fetchedAt"), jw_time(w, e->fetched_ms);
+	jw_obj_end(w);
+}
+
 void
 listing_write_models(struct jw *w, const struct listing *l)
 {
@@ -99,6 +159,7 @@ listing_write_models(struct jw *w, const struct listing *l)
 		jw_key(w, "errorRate"),
 		    jw_num(w, (double)r->error_rate_x100 / 100.0);
 		jw_key(w, "reports"), jw_int(w, r->reports);
+		listing_write_health_members(w, r);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -138,4 +199,58 @@ listing_write_use_cases(struct jw *w, unsigned filters)
 		if (filters & (1u << b))
 			jw_str(w, filter_name(b));
 	jw_arr_end(w);
+}
+
+/* Columns of STMT_UPSTREAM_META. */
+enum { U_URL, U_KIND, U_LAST_SUCCESS, U_LAST_ERROR, U_MODELS, U_NOW };
+
+enum db_status
+listing_upstream(struct db *db, struct upstream_info *out)
+{
+	enum db_status st;
+	PGresult *r = db_exec(db, STMT_UPSTREAM_META, NULL, 0, &st);
+
+	memset(out, 0, sizeof(*out));
+	out->last_success_ms = -1;
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 1) {
+		out->configured = !PQgetisnull(r, 0, U_URL);
+		snprintf(out->kind, sizeof(out->kind), "%s",
+		    PQgetisnull(r, 0, U_KIND) ? "" : PQgetvalue(r, 0, U_KIND));
+		out->last_success_ms = db_get_ll(r, 0, U_LAST_SUCCESS, -1);
+		out->failing = !PQgetisnull(r, 0, U_LAST_ERROR);
+		out->models = db_get_ll(r, 0, U_MODELS, 0);
+		out->now_ms = db_get_ll(r, 0, U_NOW, 0);
+	}
+	PQclear(r);
+	return DB_OK;
+}
+
+void
+listing_write_upstream(struct jw *w, const struct upstream_info *u)
+{
+	long long age;
+
+	if (!u->configured) {
+		jw_null(w);
+		return;
+	}
+	jw_obj_begin(w);
+	jw_key(w, "kind");
+	if (u->kind[0] != '\0')
+		jw_str(w, u->kind);
+	else
+		jw_null(w);
+	jw_key(w, "lastSuccessAt"), jw_time(w, u->last_success_ms);
+	jw_key(w, "ageSeconds");
+	if (u->last_success_ms >= 0) {
+		age = (u->now_ms - u->last_success_ms) / 1000;
+		jw_int(w, age < 0 ? 0 : age);
+	} else {
+		jw_null(w);
+	}
+	jw_key(w, "failing"), jw_bool(w, u->failing);
+	jw_key(w, "models"), jw_int(w, u->models);
+	jw_obj_end(w);
 }

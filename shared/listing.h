@@ -67,11 +67,38 @@ enum db_status listing_run(struct listing *l, const struct catalog *c,
 int listing_stale(int64_t last_sync_ms, int64_t now_ms, long long stale_after,
     long long *age);
 
+/*
+ * The members every listed model carries beside its merged counts:
+ * "score" (healthiest; null without evidence), "sources" (local and
+ * upstream counts, the upstream's error rate or null) and "openrouter"
+ * (endpoint statistics, null when never fetched).
+ */
+void listing_write_health_members(struct jw *w, const struct ranked *r);
+
 /* The models of /full as a JSON array, each with its health fields. */
 void listing_write_models(struct jw *w, const struct listing *l);
 
 /* "feedbackCounts": each returned model with reports, to its counts. */
 void listing_write_feedback_counts(struct jw *w, const struct listing *l);
+
+/* The upstream's last good import, as the answers state its age. */
+struct upstream_info {
+	int configured; /* an import was ever tried */
+	char kind[16]; /* "flr" or "hosted"; "" before a good import */
+	int64_t last_success_ms; /* -1: none yet */
+	int64_t now_ms;
+	int failing; /* the last attempt failed */
+	long long models;
+};
+
+/* Read it (STMT_UPSTREAM_META).  DB_OK, DB_UNAVAILABLE or DB_ERROR. */
+enum db_status listing_upstream(struct db *db, struct upstream_info *out) WUR;
+
+/*
+ * "upstream": null when no upstream was ever tried, else {"kind",
+ * "lastSuccessAt", "ageSeconds", "failing", "models"}.
+ */
+void listing_write_upstream(struct jw *w, const struct upstream_info *u);
 
 /* "useCases": the names of the filter's words. */
 void listing_write_use_cases(struct jw *w, unsigned filters);

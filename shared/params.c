@@ -13,6 +13,9 @@ static const char *sort_names[SORT__MAX] = {
 	[SORT_CAPABLE] = "capable",
 	[SORT_LEAST_ISSUES] = "leastIssues",
 	[SORT_NEWEST] = "newest",
+	[SORT_HEALTHIEST] = "healthiest",
+	[SORT_UPTIME] = "uptime",
+	[SORT_LATENCY] = "latency",
 	[SORT_ISSUE_COUNT] = "issueCount",
 	[SORT_ID] = "id",
 };
@@ -33,6 +36,12 @@ static const struct {
 
 static const char *range_names[TR__MAX] = { "15m", "30m", "1h", "6h", "24h",
 	"7d", "30d", "all" };
+
+static const char *source_names[SOURCE__MAX] = {
+	[SOURCE_ALL] = "all",
+	[SOURCE_LOCAL] = "local",
+	[SOURCE_UPSTREAM] = "upstream",
+};
 
 static const char *filter_names[FILTER__COUNT] = {
 	"chat",
@@ -105,12 +114,17 @@ static const struct param_spec {
 	    OFF(page_size), L_EMPTY | L_CLAMP | L_TRUNCATE },
 	[P_DAYS] = { "days", { 0 }, PT_INT, NULL, 0, 1, 90, OFF(days),
 	    L_EMPTY | L_CLAMP | L_TRUNCATE },
+	[P_SOURCE] = { "source", { 0 }, PT_WORD, source_names, SOURCE__MAX, 0,
+	    0, 0, L_EMPTY },
+	[P_MIN_UPTIME] = { "minUptime", { 0 }, PT_DECIMAL, NULL, 0, 0, 100,
+	    OFF(min_uptime), L_EMPTY | L_CLAMP },
 };
 
 #define BIT(p) (1u << (p))
 #define LISTING_SET                                                            \
 	(BIT(P_FILTER) | BIT(P_SORT) | BIT(P_TOP_N) | BIT(P_MAX_ERROR_RATE) |  \
-	    BIT(P_MIN_REPORTS) | BIT(P_TIME_RANGE) | BIT(P_MY_REPORTS))
+	    BIT(P_MIN_REPORTS) | BIT(P_TIME_RANGE) | BIT(P_MY_REPORTS) |       \
+	    BIT(P_SOURCE) | BIT(P_MIN_UPTIME))
 
 /*
  * What each route takes.  "refuses" are parameters a client may send
@@ -155,6 +169,12 @@ const char *
 filter_name(int bit_index)
 {
 	return filter_names[bit_index];
+}
+
+const char *
+source_name(enum source s)
+{
+	return source_names[s];
 }
 
 const char *
@@ -266,6 +286,7 @@ list_params_defaults(struct list_params *p, enum param_route r)
 	memset(p, 0, sizeof(*p));
 	p->sort = route_sets[r].sort;
 	p->max_error_rate = -1;
+	p->min_uptime = -1;
 	p->range = TR_24H;
 	p->page = 1;
 	p->page_size = 20;
@@ -497,6 +518,8 @@ store_word(enum param_id id, int i, struct list_params *p)
 {
 	if (id == P_SORT)
 		p->sort = (enum sort_key)i;
+	else if (id == P_SOURCE)
+		p->source = (enum source)i;
 	else
 		p->range = (enum time_range)i;
 }
@@ -518,7 +541,9 @@ read_word(const struct reading *rd, enum param_id id, struct list_params *p)
 	if (i < 0 || rd->strict || !(s->lenient & L_DEFAULT))
 		return bad(rd->err, id, rd->route);
 	list_params_defaults(&def, rd->route);
-	i = id == P_SORT ? (int)def.sort : (int)def.range;
+	i = id == P_SORT     ? (int)def.sort
+	    : id == P_SOURCE ? (int)def.source
+	                     : (int)def.range;
 	store_word(id, i, p);
 	param_adjust(rd->adj, rd->name, rd->value, s->words[i], RULE_DEFAULT);
 	return 0;

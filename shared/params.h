@@ -47,6 +47,8 @@ enum param_id {
 	P_PAGE,
 	P_PAGE_SIZE,
 	P_DAYS,
+	P_SOURCE,
+	P_MIN_UPTIME,
 	P__MAX
 };
 
@@ -70,6 +72,9 @@ enum sort_key {
 	SORT_CAPABLE,
 	SORT_LEAST_ISSUES,
 	SORT_NEWEST,
+	SORT_HEALTHIEST, /* health_score(): all the evidence there is */
+	SORT_UPTIME, /* OpenRouter's 30-minute uptime, highest first */
+	SORT_LATENCY, /* OpenRouter's median latency, lowest first */
 	SORT_ISSUE_COUNT, /* /api/health's order when none is asked for */
 	SORT_ID, /* /api/availability's order when none is asked for */
 	SORT__MAX
@@ -87,6 +92,9 @@ enum time_range {
 	TR_ALL,
 	TR__MAX
 };
+
+/* Whose reports count: this instance's, an upstream's, or both. */
+enum source { SOURCE_ALL, SOURCE_LOCAL, SOURCE_UPSTREAM, SOURCE__MAX };
 
 enum filter_bit {
 	FILTER_CHAT = 1 << 0,
@@ -110,6 +118,8 @@ struct list_params {
 	long long page; /* usage paging, from 1 */
 	long long page_size;
 	long long days; /* availability window */
+	enum source source;
+	double min_uptime; /* percent; < 0: none */
 };
 
 /* How a lenient read changed what the client sent. */
@@ -203,6 +213,7 @@ const char *sort_name(enum sort_key s);
 const char *time_range_name(enum time_range r);
 const char *filter_name(int bit_index);
 const char *param_rule_name(enum param_rule r);
+const char *source_name(enum source s);
 
 /* The window in seconds; -1 for TR_ALL. */
 long long time_range_seconds(enum time_range r);

@@ -78,15 +78,61 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "catalog_version,last_sync_ms" },
 
 	/*
-	 * Report counts per model over the last $1 seconds (NULL: all
-	 * time), everybody's when $2 is 0, else user $2's own.
+	 * Every health source of a window of $1 seconds (NULL: all time),
+	 * one row per model and kind, in one round trip:
+	 *   local       this instance's report counts (everybody's when
+	 *               $2 is 0, else user $2's own);
+	 *   upstream    an upstream instance's counts (not for one user);
+	 *   rate        the hosted service's error rate for window $3;
+	 *   openrouter  OpenRouter's endpoint statistics (a = endpoints,
+	 *               x1..x5 = uptime 5m, 30m, 1d, latency, throughput).
 	 */
-	[STMT_FEEDBACK_COUNTS] = { "feedback_counts",
-	    "SELECT model_id, success_count, rate_limited, unavailable, error"
-	    " FROM feedback_counts(CASE WHEN $1::integer IS NULL THEN NULL"
-	    "  ELSE now() - make_interval(secs => $1::integer) END,"
-	    " $2::bigint)",
-	    2, "model_id,success_count,rate_limited,unavailable,error" },
+#define SINCE "CASE WHEN $1::integer IS NULL THEN NULL" \
+	" ELSE now() - make_interval(secs => $1::integer) END"
+	[STMT_HEALTH_SOURCES] = { "health_sources",
+	    "SELECT 'local' AS kind, model_id, success_count AS a,"
+	    " rate_limited AS b, unavailable AS c, error AS d,"
+	    " NULL::float8 AS x1, NULL::float8 AS x2, NULL::float8 AS x3,"
+	    " NULL::float8 AS x4, NULL::float8 AS x5, NULL::bigint AS at_ms"
+	    " FROM feedback_counts(" SINCE ", $2::bigint)"
+	    " UNION ALL"
+	    " SELECT 'upstream', model_id, success_count, rate_limited,"
+	    " unavailable, error, NULL, NULL, NULL, NULL, NULL, NULL"
+	    " FROM upstream_counts(" SINCE ") WHERE $2::bigint = 0"
+	    " UNION ALL"
+	    " SELECT 'rate', model_id, NULL, NULL, NULL, NULL,"
+	    " error_rate::float8, NULL, NULL, NULL, NULL, NULL"
+	    " FROM upstream_rates WHERE $2::bigint = 0 AND time_range = $3"
+	    " UNION ALL"
+	    " SELECT 'openrouter', model_id, endpoints, NULL, NULL, NULL,"
+	    " uptime_5m, uptime_30m, uptime_1d, latency_p50_ms,"
+	    " throughput_p50, " MS("fetched_at")
+	    " FROM model_endpoint_stats",
+	    3, "kind,model_id,a,b,c,d,x1,x2,x3,x4,x5,at_ms" },
+
+	/* The upstream and the age of its last good import. */
+	[STMT_UPSTREAM_META] = { "upstream_meta",
+	    "SELECT url, kind, " MS("last_success_at") " AS last_success_ms,"
+	    " last_error, models, " MS("now()") " AS now_ms"
+	    " FROM upstream_meta",
+	    0, "url,kind,last_success_ms,last_error,models,now_ms" },
+
+	/*
+	 * What this instance exports to instances that federate with it:
+	 * its own reports (never what it imported), everybody's, as minute
+	 * buckets for the last 25 hours, hour buckets for the last 31 days
+	 * and day buckets for the last 91 days.
+	 */
+	[STMT_FEDERATION_EXPORT] = { "federation_export",
+	    "SELECT grain, " MS("bucket") " AS bucket_ms, model_id,"
+	    " success_count, rate_limited, unavailable, error"
+	    " FROM feedback_rollup WHERE user_id = 0"
+	    " AND bucket >= now() - CASE grain WHEN 60 THEN interval '25 hours'"
+	    "  WHEN 3600 THEN interval '31 days' ELSE interval '91 days' END"
+	    " AND success_count + rate_limited + unavailable + error > 0"
+	    " ORDER BY grain, bucket, model_id",
+	    0, "grain,bucket_ms,model_id,success_count,rate_limited,"
+	    "unavailable,error" },
 
 	/*
 	 * The request-log row of a counted call, written after the

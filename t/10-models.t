@@ -244,7 +244,8 @@ problem_is(get('/api/v1/models/full?topN=0', Prefer => 'handling=strict'),
 	    'full: lastUpdated is ISO 8601 with ms');
 	my @fields = qw(id name contextLength maxCompletionTokens description
 	    modality inputModalities outputModalities supportedParameters
-	    isModerated createdAt lastSeenAt issueCount errorRate reports);
+	    isModerated createdAt lastSeenAt issueCount errorRate reports
+	    score sources openrouter);
 	my $first = $doc->{models}[0];
 	is_deeply([sort keys %$first], [sort @fields], 'full: model fields');
 	my $src = (grep { $_->{id} eq $first->{id} } @free)[0];

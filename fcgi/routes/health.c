@@ -29,6 +29,7 @@ write_model(struct jw *w, const struct ranked *r)
 	jw_key(w, "issueCount"), jw_int(w, health_issues(&r->h));
 	jw_key(w, "reports"), jw_int(w, r->reports);
 	jw_key(w, "errorRate"), jw_num(w, (double)r->error_rate_x100 / 100.0);
+	listing_write_health_members(w, r);
 	jw_obj_end(w);
 }
 
@@ -68,6 +69,7 @@ route_health(struct app *app, struct request *req, struct response *res)
 {
 	struct param_adjustments adj;
 	struct catalog_meta meta;
+	struct upstream_info up;
 	struct timeline t;
 	struct listing l;
 	struct jw w;
@@ -82,7 +84,8 @@ route_health(struct app *app, struct request *req, struct response *res)
 	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK ||
 	    listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK ||
 	    timeline_shape(l.p.range, meta.now_ms, &t) != 0 ||
-	    timeline_load(&t, l.uid, &app->db, req->arena) != DB_OK) {
+	    timeline_load(&t, l.uid, &app->db, req->arena) != DB_OK ||
+	    listing_upstream(&app->db, &up) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
@@ -104,6 +107,8 @@ route_health(struct app *app, struct request *req, struct response *res)
 	jw_key(&w, "range"), jw_str(&w, time_range_name(l.p.range));
 	jw_key(&w, "generatedAt"), jw_time(&w, meta.now_ms);
 	jw_key(&w, "lastUpdated"), jw_time(&w, meta.now_ms);
+	jw_key(&w, "source"), jw_str(&w, source_name(l.p.source));
+	jw_key(&w, "upstream"), listing_write_upstream(&w, &up);
 	jw_key(&w, "count"), jw_int(&w, (long long)l.n);
 	jw_obj_end(&w);
 	/* One's own reports are nobody else's business, nor a cache's. */

@@ -7,4 +7,5 @@ route_livez(struct app *app, struct request *req, struct response *res)
 	(void)app;
 	(void)req;
 	buf_puts(&res->body, "{\"status\":\"ok\"}");
+	response_header(res, "Cache-Control", "no-store");
 }

@@ -113,12 +113,21 @@ route_models_ids(struct app *app, struct request *req, struct response *res)
 	write_tail(app, &cl, req, res, &w);
 }
 
-/* The body of /full (and of the demo listing) up to its tail. */
-static void
-write_full(struct jw *w, const struct listing *l, int64_t last_sync_ms)
+/*
+ * The body of /full (and of the demo listing) up to its tail.  Returns
+ * DB_OK, or the failure of reading the upstream's state.
+ */
+static enum db_status
+write_full(struct app *app, struct jw *w, const struct listing *l,
+    int64_t last_sync_ms)
 {
+	struct upstream_info up;
+	enum db_status st;
 	size_t i;
 
+	st = listing_upstream(&app->db, &up);
+	if (st != DB_OK)
+		return st;
 	jw_obj_begin(w);
 	jw_key(w, "models");
 	listing_write_models(w, l);
@@ -134,6 +143,9 @@ write_full(struct jw *w, const struct listing *l, int64_t last_sync_ms)
 	for (i = 0; l->prefs != NULL && i < l->prefs->n_exclude; i++)
 		jw_str(w, l->prefs->exclude[i]);
 	jw_arr_end(w);
+	jw_key(w, "source"), jw_str(w, source_name(l->p.source));
+	jw_key(w, "upstream"), listing_write_upstream(w, &up);
+	return DB_OK;
 }
 
 void
@@ -145,7 +157,10 @@ route_models_full(struct app *app, struct request *req, struct response *res)
 	if (build_listing(app, req, res, &cl) != 0)
 		return;
 	jw_init(&w, &res->body);
-	write_full(&w, &cl.l, cl.who.last_sync_ms);
+	if (write_full(app, &w, &cl.l, cl.who.last_sync_ms) != DB_OK) {
+		response_unavailable(res);
+		return;
+	}
 	write_tail(app, &cl, req, res, &w);
 }
 
@@ -173,7 +188,10 @@ route_demo_models(struct app *app, struct request *req, struct response *res)
 		return;
 	}
 	jw_init(&w, &res->body);
-	write_full(&w, &l, meta.last_sync_ms);
+	if (write_full(app, &w, &l, meta.last_sync_ms) != DB_OK) {
+		response_unavailable(res);
+		return;
+	}
 	jw_key(&w, "count"), jw_int(&w, (long long)l.n);
 	write_staleness(app, meta.last_sync_ms, meta.now_ms, res, &w);
 	jw_obj_end(&w);

@@ -242,7 +242,7 @@ build_ranked(struct ranked *v, const size_t *perm)
 		memset(&v[k], 0, sizeof(v[k]));
 		v[k].m = &models[perm[k]];
 		v[k].h = specs[perm[k]].h;
-		ranked_finish(&v[k]);
+		ranked_finish(&v[k], 0);
 	}
 }
 
@@ -426,7 +426,7 @@ test_sort_all_ties(void **state)
 			v[i].m = &m[i];
 			v[i].h.success = 4;
 			v[i].h.error = 1;
-			ranked_finish(&v[i]);
+			ranked_finish(&v[i], 0);
 		}
 		catalog_sort(v, 5, (enum sort_key)key);
 		for (i = 0; i < 5; i++)

@@ -418,6 +418,10 @@ field_of(const struct list_params *p, enum param_id id)
 		return (double)p->page_size;
 	case P_DAYS:
 		return (double)p->days;
+	case P_SOURCE:
+		return p->source;
+	case P_MIN_UPTIME:
+		return p->min_uptime;
 	case P__MAX:
 		break;
 	}
