@@ -89,9 +89,38 @@ write_date(struct jw *w, int64_t ms)
 	jw_str(w, iso);
 }
 
+/*
+ * The listed models' entries of rows [first, end) of one bucket: their
+ * counts objects, or (flat, the hosted service's form) their rates.
+ */
+static void
+write_bucket_models(struct jw *w, const struct timeline *t, size_t first,
+    size_t end, const struct ranked *v, size_t n, int flat)
+{
+	size_t k;
+
+	for (k = first; k < end; k++) {
+		const struct timeline_row *tr = &t->rows[k];
+		struct health_counts hc = { tr->success, 0, 0, tr->errors };
+
+		if (!listed(v, n, tr->model_id))
+			continue;
+		jw_key(w, tr->model_id);
+		if (flat) {
+			jw_num(w, health_error_rate(&hc));
+			continue;
+		}
+		jw_obj_begin(w);
+		jw_key(w, "errorCount"), jw_int(w, tr->errors);
+		jw_key(w, "totalCount"), jw_int(w, health_reports(&hc));
+		jw_key(w, "errorRate"), jw_num(w, health_error_rate(&hc));
+		jw_obj_end(w);
+	}
+}
+
 void
-timeline_write(
-    struct jw *w, const struct timeline *t, const struct ranked *v, size_t n)
+timeline_write(struct jw *w, const struct timeline *t, const struct ranked *v,
+    size_t n)
 {
 	int64_t step = (int64_t)t->grain_s * 1000;
 	size_t row = 0, first;
@@ -112,32 +141,9 @@ timeline_write(
 		jw_key(w, "date"), write_date(w, start);
 		jw_key(w, "counts");
 		jw_obj_begin(w);
-		for (size_t k = first; k < row; k++) {
-			const struct timeline_row *tr = &t->rows[k];
-			struct health_counts hc = { tr->success, 0, 0,
-				tr->errors };
-
-			if (!listed(v, n, tr->model_id))
-				continue;
-			jw_key(w, tr->model_id);
-			jw_obj_begin(w);
-			jw_key(w, "errorCount"), jw_int(w, tr->errors);
-			jw_key(w, "totalCount"), jw_int(w, health_reports(&hc));
-			jw_key(w, "errorRate"),
-			    jw_num(w, health_error_rate(&hc));
-			jw_obj_end(w);
-		}
+		write_bucket_models(w, t, first, row, v, n, 0);
 		jw_obj_end(w);
-		for (size_t k = first; k < row; k++) {
-			const struct timeline_row *tr = &t->rows[k];
-			struct health_counts hc = { tr->success, 0, 0,
-				tr->errors };
-
-			if (!listed(v, n, tr->model_id))
-				continue;
-			jw_key(w, tr->model_id);
-			jw_num(w, health_error_rate(&hc));
-		}
+		write_bucket_models(w, t, first, row, v, n, 1);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
