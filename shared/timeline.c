@@ -119,8 +119,8 @@ write_bucket_models(struct jw *w, const struct timeline *t, size_t first,
 }
 
 void
-timeline_write(struct jw *w, const struct timeline *t, const struct ranked *v,
-    size_t n)
+timeline_write(
+    struct jw *w, const struct timeline *t, const struct ranked *v, size_t n)
 {
 	int64_t step = (int64_t)t->grain_s * 1000;
 	size_t row = 0, first;
