@@ -196,6 +196,15 @@ sub worker_env {
 # same setting as systemd/flr-api.service.
 our @MULTIWATCH_RETRY = ('-r', '2147483647');
 
+# spawn-fcgi's options for the socket's owner, group and mode: only the
+# stack's user and nginx's workers may connect.  Started by root, nginx's
+# workers are FLR::Nginx's user and group, and the socket is 0660 for
+# that group; started by anyone else, they are that user, and it is 0600.
+sub socket_access {
+	return ('-M', '0600') if $> != 0;
+	return ('-G', $FLR::Nginx::WORKER_GROUP, '-M', '0660');
+}
+
 # Starts spawn-fcgi -> multiwatch -> flr-api x N on the Unix socket.
 # spawn-fcgi listens before it execs multiwatch, so once the socket exists
 # a request waits in the backlog until a worker accepts it.  The settings
@@ -217,8 +226,8 @@ sub start_workers {
 		croak "FLR::Stack: the workers' settings are refused: $out$err"
 		    if $code;
 	}
-	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, '-M', '0666', '--',
-	    $mw, '-f', $self->{workers}, @MULTIWATCH_RETRY, '--',
+	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, socket_access(),
+	    '--', $mw, '-f', $self->{workers}, @MULTIWATCH_RETRY, '--',
 	    $self->{api} ], $self->worker_env, $self->api_log_path);
 	my $deadline = time + 10;
 	until (-S $sock) {
