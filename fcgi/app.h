@@ -47,6 +47,13 @@ extern const size_t routes_count;
 int router_match(const struct request *req, const struct route **out,
     char *allow, size_t allowsz, const char **path_arg);
 
+/*
+ * The route table's pattern for path ("/api/v1/keys/{id}"), whatever
+ * the method, or NULL when no route has it: what a request's log lines
+ * show instead of the path the client sent.
+ */
+const char *router_pattern(const char *path);
+
 /* Handlers, one per file under fcgi/routes/. */
 route_handler route_livez;
 route_handler route_readyz;

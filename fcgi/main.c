@@ -151,9 +151,11 @@ handle(struct app *app, FCGX_Request *fr)
 		response_send(&req, res);
 		return;
 	}
-	log_context(req.request_id, req.path);
 	res->head_only = strcmp(req.method, "HEAD") == 0;
 	match = router_match(&req, &route, allow, sizeof(allow), &req.path_arg);
+	/* The log names the route, never the client's bytes of the path. */
+	log_request(req.request_id, req.method,
+	    match == 200 ? route->path : router_pattern(req.path), req.path);
 	if (match == 404) {
 		response_problem(
 		    res, 404, "not_found", NULL, "no such endpoint");

@@ -81,3 +81,17 @@ router_match(const struct request *req, const struct route **out, char *allow,
 		snprintf(allow + used, allowsz - used, "OPTIONS");
 	return strcmp(method, "OPTIONS") == 0 ? 204 : 405;
 }
+
+const char *
+router_pattern(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < routes_count; i++) {
+		const char *arg = NULL;
+
+		if (path_match(routes[i].path, path, &arg))
+			return routes[i].path;
+	}
+	return NULL;
+}

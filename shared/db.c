@@ -7,15 +7,26 @@
 
 #include "log.h"
 
+/*
+ * The length of a libpq message to log: at most 400 bytes, without the
+ * newline libpq ends it with (log_msg() escapes the rest).
+ */
+static int
+msg_len(const char *s)
+{
+	size_t n = strnlen(s, 400);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return (int)n;
+}
+
 /* Server notices (a FATAL before a shutdown, say) go to our log. */
 static void
 db_notice(void *arg, const char *message)
 {
-	char esc[512];
-
 	(void)arg;
-	log_warn("database: %s",
-	    log_escape(message, strlen(message), esc, sizeof(esc)));
+	log_warn("database: %.*s", msg_len(message), message);
 }
 
 static void
@@ -45,11 +56,9 @@ db_connect(struct db *db)
 	db->prepared = 0;
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		char esc[512];
+		const char *m = PQerrorMessage(db->conn);
 
-		log_warn("database connection failed: %s",
-		    log_escape(
-		        PQerrorMessage(db->conn), 400, esc, sizeof(esc)));
+		log_warn("database connection failed: %.*s", msg_len(m), m);
 	}
 }
 
@@ -100,8 +109,9 @@ db_prepare_all(struct db *db)
 		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok)
-			log_error(
-			    "prepare %s: %s", d->name, PQresultErrorMessage(r));
+			log_error("prepare %s: %.*s", d->name,
+			    msg_len(PQresultErrorMessage(r)),
+			    PQresultErrorMessage(r));
 		PQclear(r);
 		if (!ok || (d->columns != NULL && !columns_match(db, d)))
 			return -1;
@@ -180,20 +190,18 @@ static enum db_status
 classify(struct db *db, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	char msg[512];
+	const char *msg;
 
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		log_error("%s: connection lost: %s", what,
-		    log_escape(
-		        PQerrorMessage(db->conn), 400, msg, sizeof(msg)));
+		msg = PQerrorMessage(db->conn);
+		log_error("%s: connection lost: %.*s", what, msg_len(msg), msg);
 		db->prepared = 0;
 		return DB_UNAVAILABLE;
 	}
 	if (state != NULL && strcmp(state, "23505") == 0)
 		return DB_CONFLICT;
-	log_error("%s: %s", what,
-	    log_escape(r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn),
-	        400, msg, sizeof(msg)));
+	msg = r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn);
+	log_error("%s: %.*s", what, msg_len(msg), msg);
 	/* Class 08 (connection) and 57P (shutdown) mean: reconnect. */
 	if (state != NULL &&
 	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)) {

@@ -244,7 +244,7 @@ prefs_load(const char *stored, struct arena *a, struct prefs *out)
 {
 	struct json_object *obj;
 	enum pref_field f;
-	char why[128], esc[96];
+	char why[128];
 
 	prefs_clear(out);
 	/* Most keys have none: skip the parser on the hot path. */
@@ -259,9 +259,9 @@ prefs_load(const char *stored, struct arena *a, struct prefs *out)
 	json_object_object_foreach(obj, name, v)
 	{
 		if (field_of(name, &f) != 0) {
-			log_warn(
-			    "saved preference \"%s\" ignored: no such field",
-			    log_escape(name, strlen(name), esc, sizeof(esc)));
+			log_warn("saved preference \"%.64s\" ignored: no such "
+			         "field",
+			    name);
 			continue;
 		}
 		if (v == NULL)

@@ -24,12 +24,15 @@
 enum { EXIT_SYNCED = 0, EXIT_SYNC_FAILED = 1, EXIT_CONFIG = 2, EXIT_BUSY = 3 };
 
 static const char usage[] =
-    "usage: flr-sync [--help]\n"
+    "usage: flr-sync [--help | --check-config]\n"
     "\n"
     "Load the free models from OpenRouter's model list into the Free LLM\n"
     "Router catalogue, in one transaction, and print a one-line summary;\n"
     "then delete reports, request logs and availability days older than\n"
     "their retention periods, in small batches.\n"
+    "\n"
+    "--check-config reads the settings (the same ones flr-api reads) and\n"
+    "exits 0, or 2 naming the bad one; it connects to nothing.\n"
     "\n"
     "Environment:\n"
     "  DATABASE_URL                PostgreSQL URI or conninfo (required)\n"
@@ -50,16 +53,24 @@ static const char usage[] =
     "Exit status: 0 synced; 1 sync failed (reason on stderr); 2 bad\n"
     "configuration or usage; 3 another sync is running.\n";
 
-/* Returns -1 to go on, or the exit status to leave with. */
+/*
+ * Returns -1 to go on, or the exit status to leave with; *check_only
+ * is set for --check-config.
+ */
 static int
-parse_args(int argc, char **argv)
+parse_args(int argc, char **argv, int *check_only)
 {
+	*check_only = 0;
 	if (argc == 1)
 		return -1;
 	if (argc == 2 &&
 	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(usage, stdout);
 		return EXIT_SYNCED;
+	}
+	if (argc == 2 && strcmp(argv[1], "--check-config") == 0) {
+		*check_only = 1;
+		return -1;
 	}
 	fprintf(stderr,
 	    "flr-sync: unexpected argument \"%s\" (see "
@@ -137,7 +148,8 @@ main(int argc, char **argv)
 	struct db db;
 	enum sync_status ss;
 	char err[512];
-	int code = parse_args(argc, argv);
+	int check_only;
+	int code = parse_args(argc, argv, &check_only);
 
 	if (code >= 0)
 		return code;
@@ -145,6 +157,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "flr-sync: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	/*
+	 * flr-api.service runs this first: a bad setting then fails the
+	 * unit at once, instead of every worker exiting at start-up and
+	 * being started again, over and over, by multiwatch.
+	 */
+	if (check_only)
+		return EXIT_SYNCED;
 	log_setup("flr-sync", cfg.log_level);
 	if (sync_global_init() != 0) {
 		fputs("flr-sync: libcurl failed to start\n", stderr);

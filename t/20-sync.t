@@ -218,6 +218,23 @@ subtest 'configuration errors exit 2 naming the setting' => sub {
 	is $srv->count, 0, 'nothing was fetched';
 };
 
+subtest '--check-config: the settings only, nothing connected to' => sub {
+	my $runs = $pg->psql('SELECT count(*) FROM sync_runs');
+	my $env = FLR::Pg::clean_env(
+	    DATABASE_URL => 'postgresql://nobody@127.0.0.1:1/none',
+	    OPENROUTER_MODELS_URL => $srv->url('/api/v1/models'));
+	my ($code, $out, $err) = FLR::Pg::run([ $BIN, '--check-config' ],
+	    env => $env);
+	is $code, 0, 'well-formed settings: exit 0' or diag $err;
+	is "$out$err", '', 'silently';
+	($code, undef, $err) = FLR::Pg::run([ $BIN, '--check-config' ],
+	    env => { %$env, FLR_STALE_AFTER => 'soon' });
+	is $code, 2, 'a bad setting: exit 2';
+	like $err, qr/\Aflr-sync: FLR_STALE_AFTER: /, 'named';
+	is $srv->count, 0, 'nothing was fetched';
+	is $pg->psql('SELECT count(*) FROM sync_runs'), $runs, 'no run recorded';
+};
+
 subtest 'the fixture imports exactly its 20 free models' => sub {
 	$srv->script({ file => $FIXTURE });
 	my $r = sync();

@@ -13,6 +13,7 @@ use warnings;
 use Test::More;
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use JSON::PP ();
 use Time::HiRes qw(sleep);
 use FindBin;
@@ -250,6 +251,45 @@ problem_is($r, 413, 'payload_too_large', undef,
     'a 17 KB body: 413 problem document');
 like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
     'HSTS on the 413');
+
+# nginx's own refusals before any location: problem documents too.
+my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+for my $c ([ 'TRACE', [ '-X', 'TRACE', "$base/api/livez" ], 405,
+	'method_not_allowed' ],
+    [ 'a 20 KB URI', [ "$base/api/livez?q=" . ('a' x 20000) ], 414,
+	'uri_too_long' ],
+    [ 'a 20 KB header', [ '-H', 'X-Big: ' . ('a' x 20000), "$base/api/livez" ],
+	431, 'header_too_large' ]) {
+	my ($name, $args, $status, $code) = @$c;
+	$r = curl_i('--http1.1', @$args);
+	problem_is($r, $status, $code, undef, "$name over TLS: $status problem");
+	like($r->{headers}{'x-request-id'} // '', $UUID, "$name: X-Request-Id");
+	like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
+	    "$name: HSTS");
+}
+# A malformed request line, over TLS and over plain HTTP.
+{
+	my ($code, $o, $e) = FLR::Pg::run([ 'openssl', 's_client', '-quiet',
+	    '-connect', "127.0.0.1:$tls", '-servername', 'localhost' ],
+	    stdin => "GARBAGE\r\n\r\n", env => FLR::Pg::clean_env(),
+	    timeout => 20);
+	$r = parse_response($o);
+	problem_is($r, 400, 'bad_request', undef,
+	    'a malformed request line over TLS: 400 problem') or diag($o, $e);
+	like($r->{headers}{'x-request-id'} // '', $UUID, '... with X-Request-Id');
+	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $plain, Proto => 'tcp', Timeout => 10)
+	    or die "connect: $!";
+	print {$c} "GARBAGE\r\n\r\n";
+	local $/;
+	my $text = <$c> // '';
+	$r = parse_response($text);
+	problem_is($r, 400, 'bad_request', undef,
+	    'a malformed request line over plain HTTP: 400 problem')
+	    or diag($text);
+	ok(!exists $r->{headers}{'strict-transport-security'},
+	    '... without HSTS');
+}
 
 # --- Plain HTTP ------------------------------------------------------------
 $r = curl_i("http://127.0.0.1:$plain/api/v1/models/ids?topN=3");

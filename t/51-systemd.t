@@ -52,8 +52,11 @@ for my $u ([ 'flr-api.service', $api ], [ 'flr-sync.service', $sync ]) {
 		like($text, qr/^\Q$line\E$/m, "$name: $line");
 	}
 }
-like($api, qr{^ExecStart=/usr/bin/spawn-fcgi -n -s /run/flr/api\.sock -M 0660 -- /usr/bin/multiwatch -f \$\{FLR_WORKERS\} -- /usr/sbin/flr-api$}m,
-    'flr-api.service: spawn-fcgi in the foreground, multiwatch, the workers');
+like($api, qr{^ExecStart=/usr/bin/spawn-fcgi -n -s /run/flr/api\.sock -M 0660 -- /usr/bin/multiwatch -f \$\{FLR_WORKERS\} -r 2147483647 -- /usr/sbin/flr-api$}m,
+    'flr-api.service: spawn-fcgi in the foreground, multiwatch that never '
+    . 'gives up on a slot, the workers');
+like($api, qr{^ExecStartPre=/usr/sbin/flr-sync --check-config$}m,
+    'flr-api.service: the settings are checked before the workers start');
 like($api, qr/^Restart=on-failure$/m, 'flr-api.service: restarted on failure');
 like($api, qr/^TimeoutStopSec=\d+/m, 'flr-api.service: TimeoutStopSec');
 like($api, qr/^IPAddressDeny=any$/m, 'flr-api.service: no network but ...');

@@ -16,7 +16,10 @@ use FLR::Stack;
 my $pg = FLR::Pg->new(migrate => 0);
 my $roles_sql = "$FLR::Pg::REPO/schema/roles.sql";
 my $port = $pg->port;
-my $api_url = "postgresql://flr_api\@127.0.0.1:$port/flr";
+# The cluster asks every role for a password (FLR::Pg): the workers' role
+# gets one once roles.sql has made it.
+my $api_password = FLR::Pg::new_password();
+my $api_url = "postgresql://flr_api:$api_password\@127.0.0.1:$port/flr";
 my %as_owner = (PGOPTIONS => '-c role=flr_owner');
 
 # psql_as($url, $sql, %env) -> ($exit_code, $stdout, $stderr); errors
@@ -57,6 +60,7 @@ for my $run (1, 2) {
 }
 is($pg->psql(q{SELECT count(*) FROM pg_roles WHERE rolname = 'flr_api'}),
     1, 'one flr_api role');
+$pg->psql(q{ALTER ROLE flr_api PASSWORD :'pw'}, { pw => $api_password });
 is($pg->psql(q{SELECT concat_ws(',', rolcanlogin, rolsuper, rolcreatedb,
     rolcreaterole, rolreplication, rolbypassrls)
     FROM pg_roles WHERE rolname = 'flr_api'}), 't,f,f,f,f,f',

@@ -14,6 +14,12 @@ use FLR::Pg;
 
 our $NGINX_DIR = "$FLR::Pg::REPO/nginx";
 
+# Started by root, nginx runs its workers as this user and group: the
+# group that the FastCGI socket is given (FLR::Stack), so that they and
+# the stack's user, and nobody else, can reach it.  Started by anyone
+# else, the workers are that user.
+our ($WORKER_USER, $WORKER_GROUP) = ('nobody', 'nogroup');
+
 # render($template_text, \%vars) -> text with every @NAME@ replaced by
 # $vars{NAME}.  A placeholder without a value is an error, so a typo in
 # the template cannot reach nginx as a literal path.  Values are pasted
@@ -35,8 +41,9 @@ sub render {
 # write_config(rundir => $dir, listen => '127.0.0.1:8080',
 #              socket => $path) -> path of the nginx.conf written
 #
-# Also (re)creates the run directory's flr -> nginx/ symlink and the temp
-# parent directory (nginx creates and, as root, chowns the leaves).
+# Also (re)creates the run directory's flr -> nginx/ symlink, the temp
+# parent directory (nginx creates and, as root, chowns the leaves) and
+# nginx-user.conf (the `user` directive as root, nothing otherwise).
 sub write_config {
 	my (%o) = @_;
 	my $rundir = $o{rundir} // croak 'write_config: rundir';
@@ -52,6 +59,11 @@ sub write_config {
 		NGINX_DIR => $NGINX_DIR,
 	});
 	make_path("$rundir/nginx-tmp", { mode => 0755 });
+	my $user = "$rundir/nginx-user.conf";
+	open my $uf, '>', $user or croak "open $user: $!";
+	print {$uf} $> == 0 ? "user $WORKER_USER $WORKER_GROUP;\n"
+	    : "# Not root: nginx's workers run as the user who started it.\n";
+	close $uf or croak "write $user: $!";
 	my $link = "$rundir/flr";
 	unlink $link if -l $link;
 	symlink $NGINX_DIR, $link or croak "symlink $link: $!";

@@ -5,6 +5,13 @@ package FLR::Pg;
 # directory and on a free loopback port, create database "flr" and apply
 # schema/.  Nothing here touches a server the machine already runs.
 #
+# The cluster is private: every connection, local or over loopback, needs
+# the superuser's password (scram-sha-256), which initdb sets from 32
+# random bytes.  It is kept in "$dir/pgpass" (a libpq password file, mode
+# 0600, owned by whoever runs this), and url() names that file, so every
+# libpq client the stack starts (psql, schema/migrate, flr-sync, the
+# workers) logs in with it and no other local user can.
+#
 #   my $pg = FLR::Pg->new;                 # temp dir, removed at exit
 #   my $pg = FLR::Pg->new(dir => $d, keep => 1);   # reused between runs
 #   $pg->url; $pg->psql('SELECT :\'p1\'::int + 1', 41);
@@ -182,10 +189,12 @@ sub new {
 	weaken $LIVE{refaddr $self};
 	install_signal_handlers();
 
+	$self->{passfile} = "$self->{dir}/pgpass";
 	$self->prepare_dir;
 	$self->initdb unless -e "$self->{pgdata}/PG_VERSION";
 	$self->stop_stale if $self->{keep};
 	$self->start_first;
+	$self->require_password;
 	$self->create_database;
 	$self->migrate if $self->{migrate};
 	return $self;
@@ -201,6 +210,8 @@ sub prepare_dir {
 	    . "(limit about 100 bytes); use a shorter dir" if length $sock > 100;
 	croak "FLR::Pg: dir may not contain quotes or backslashes: $dir"
 	    if $dir =~ /['"\\\n]/;
+	# The server's socket is in here: nobody else needs to get in.
+	chmod 0700, $dir or croak "chmod $dir: $!";
 	return if $> != 0;
 
 	my (undef, undef, $uid, $gid) = getpwnam('postgres')
@@ -209,7 +220,6 @@ sub prepare_dir {
 	for my $p ($dir, grep { -e } $self->{pgdata}) {
 		chown $uid, $gid, $p or croak "chown $p: $!";
 	}
-	chmod 0700, $dir;
 	my ($code) = run([ 'test', '-w', $dir, '-a', '-x', $dir ],
 	    as_postgres => 1, cwd => '/');
 	croak "FLR::Pg: the postgres user cannot reach $dir: make every parent "
@@ -217,11 +227,55 @@ sub prepare_dir {
 	    if $code;
 }
 
+# 32 random bytes in hex: nothing a password file, a URI or SQL would
+# need to escape.
+sub new_password {
+	open my $fh, '<:raw', '/dev/urandom' or croak "/dev/urandom: $!";
+	read($fh, my $bytes, 32) == 32 or croak '/dev/urandom: short read';
+	return unpack('H*', $bytes);
+}
+
+# The libpq password file: any host, port and database of this cluster,
+# as its superuser flr.  Private from its first byte (umask 077).
+sub write_passfile {
+	my ($self, $password) = @_;
+	my $path = $self->{passfile};
+	my $umask = umask 077;
+	my $opened = open my $fh, '>', $path;
+	umask $umask;
+	croak "open $path: $!" if !$opened;
+	chmod 0600, $path;
+	print {$fh} "*:*:*:flr:$password\n";
+	close $fh or croak "write $path: $!";
+}
+
 sub initdb {
 	my ($self) = @_;
-	$self->must('initdb', [ pg_bin('initdb'), '-D', $self->{pgdata},
-	    '-U', 'flr', '--auth=trust', '-E', 'UTF8', '--locale=C',
-	    '--no-sync' ]);
+	# initdb reads the password from a file: one only the server's user
+	# can read, gone as soon as initdb is done.
+	my $password = new_password();
+	my $pwfile = "$self->{dir}/initdb-password";
+	my $umask = umask 077;
+	my $opened = open my $fh, '>', $pwfile;
+	umask $umask;
+	croak "open $pwfile: $!" if !$opened;
+	print {$fh} "$password\n";
+	close $fh or croak "write $pwfile: $!";
+	if ($> == 0) {
+		my (undef, undef, $uid, $gid) = getpwnam('postgres');
+		chown $uid, $gid, $pwfile or croak "chown $pwfile: $!";
+	}
+	my $ok = eval {
+		$self->must('initdb', [ pg_bin('initdb'), '-D', $self->{pgdata},
+		    '-U', 'flr', '--auth-local=scram-sha-256',
+		    '--auth-host=scram-sha-256', "--pwfile=$pwfile", '-E', 'UTF8',
+		    '--locale=C', '--no-sync' ]);
+		1;
+	};
+	my $why = $@;
+	unlink $pwfile;
+	croak $why if !$ok;
+	$self->write_passfile($password);
 	# Settings that do not change between starts.  port and the socket
 	# directory go in flr-runtime.conf, rewritten at every start.
 	my @conf = (
@@ -313,9 +367,36 @@ sub log_tail {
 	return join "\n", @l;
 }
 
+# A cluster kept from before it had a password (its pg_hba.conf trusts
+# every connection) gets one now: set while trust still lets us in, then
+# pg_hba.conf asks for it and the server reloads.  A cluster that has a
+# password but lost its password file cannot be entered: say so.
+sub require_password {
+	my ($self) = @_;
+	my $hba = "$self->{pgdata}/pg_hba.conf";
+	my $text = slurp($hba);
+	if ($text !~ /^\s*(?:local|host)\S*\s.*\btrust\s*$/m) {
+		croak "FLR::Pg: $self->{passfile} is missing, so the password of "
+		    . "the cluster in $self->{dir} is lost; remove that directory "
+		    . 'to start over' if !-e $self->{passfile};
+		return;
+	}
+	my $password = new_password();
+	my $trusted = "postgresql://flr\@127.0.0.1:$self->{port}/postgres";
+	psql_url($trusted, q{ALTER ROLE flr PASSWORD :'pw'}, { pw => $password });
+	$self->write_passfile($password);
+	$text =~ s/^(\s*(?:local|host)\S*\s.*?)\btrust(\s*)$/$1scram-sha-256$2/mg;
+	open my $fh, '>', $hba or croak "open $hba: $!";
+	print {$fh} $text;
+	close $fh or croak "write $hba: $!";
+	$self->pg_ctl_must('reload');
+	warn "FLR::Pg: the cluster in $self->{dir} now needs a password "
+	    . "(in $self->{passfile})\n";
+}
+
 sub create_database {
 	my ($self) = @_;
-	my $admin = "postgresql://flr\@127.0.0.1:$self->{port}/postgres";
+	my $admin = $self->url_for('postgres');
 	my $have = psql_url($admin,
 	    "SELECT 1 FROM pg_database WHERE datname = 'flr'");
 	psql_url($admin, 'CREATE DATABASE flr') if $have ne '1';
@@ -347,18 +428,33 @@ sub port { $_[0]{port} }
 sub log_path { "$_[0]{dir}/pg.log" }
 sub running { $_[0]{running} }
 
-# A libpq URI over TCP: every client (psql, libpq, the workers run as any
-# user) can use it.
+sub uri_escape {
+	(my $s = $_[0]) =~ s{([^A-Za-z0-9/._~-])}{sprintf '%%%02X', ord $1}ge;
+	return $s;
+}
+
+# A libpq URI over TCP that names the password file: every client the
+# stack starts (psql, libpq, the workers) can use it, as the user who
+# made the cluster (the file is that user's, mode 0600).
 sub url {
 	my ($self) = @_;
-	return "postgresql://flr\@127.0.0.1:$self->{port}/flr";
+	return $self->url_for('flr');
+}
+
+sub url_for {
+	my ($self, $db) = @_;
+	return "postgresql://flr\@127.0.0.1:$self->{port}/$db?passfile="
+	    . uri_escape($self->{passfile});
 }
 
 sub socket_url {
 	my ($self) = @_;
-	(my $host = $self->{dir}) =~ s{([^A-Za-z0-9/._~-])}{sprintf '%%%02X', ord $1}ge;
-	return "postgresql:///flr?host=$host&port=$self->{port}&user=flr";
+	return "postgresql:///flr?host=" . uri_escape($self->{dir})
+	    . "&port=$self->{port}&user=flr&passfile="
+	    . uri_escape($self->{passfile});
 }
+
+sub passfile { $_[0]{passfile} }
 
 # The postmaster's pid, from its own pid file (undef when not running).
 sub pid {

@@ -190,9 +190,26 @@ sub worker_env {
 	    FLR_LOG_LEVEL => 'info', %{$self->{env}});
 }
 
+# multiwatch gives up on a slot whose worker died more than -r times,
+# each within -t ms of its start (3 and 10000 by default), and carries on
+# with a smaller pool; at its largest, -r never lets that happen.  The
+# same setting as systemd/flr-api.service.
+our @MULTIWATCH_RETRY = ('-r', '2147483647');
+
+# spawn-fcgi's options for the socket's owner, group and mode: only the
+# stack's user and nginx's workers may connect.  Started by root, nginx's
+# workers are FLR::Nginx's user and group, and the socket is 0660 for
+# that group; started by anyone else, they are that user, and it is 0600.
+sub socket_access {
+	return ('-M', '0600') if $> != 0;
+	return ('-G', $FLR::Nginx::WORKER_GROUP, '-M', '0660');
+}
+
 # Starts spawn-fcgi -> multiwatch -> flr-api x N on the Unix socket.
 # spawn-fcgi listens before it execs multiwatch, so once the socket exists
-# a request waits in the backlog until a worker accepts it.
+# a request waits in the backlog until a worker accepts it.  The settings
+# are checked first (flr-sync --check-config, as the unit does): a worker
+# that exits at start-up would only be started again and again.
 sub start_workers {
 	my ($self) = @_;
 	return if $self->{api_pid};
@@ -202,9 +219,16 @@ sub start_workers {
 	    // croak 'spawn-fcgi not found (apt-get install spawn-fcgi)';
 	my $mw = FLR::Pg::find_bin('multiwatch')
 	    // croak 'multiwatch not found (apt-get install multiwatch)';
-	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, '-M', '0666', '--',
-	    $mw, '-f', $self->{workers}, '--', $self->{api} ],
-	    $self->worker_env, $self->api_log_path);
+	if (-x $self->{sync}) {
+		my ($code, $out, $err) = FLR::Pg::run([ $self->{sync},
+		    '--check-config' ], env => $self->worker_env,
+		    cwd => $self->{dir}, timeout => 30);
+		croak "FLR::Stack: the workers' settings are refused: $out$err"
+		    if $code;
+	}
+	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, socket_access(),
+	    '--', $mw, '-f', $self->{workers}, @MULTIWATCH_RETRY, '--',
+	    $self->{api} ], $self->worker_env, $self->api_log_path);
 	my $deadline = time + 10;
 	until (-S $sock) {
 		if (!alive($pid) || time > $deadline) {
