@@ -89,10 +89,14 @@ response_problem(struct response *res, int status, const char *code,
 	char detail[512];
 	struct jw w;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	n = vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	/* A detail cut short must still be UTF-8: cut between characters. */
+	if (n > 0 && (size_t)n >= sizeof(detail))
+		detail[utf8_cut(detail, sizeof(detail) - 1)] = '\0';
 	res->status = status;
 	res->content_type = "application/problem+json";
 	buf_reset(&res->body);
@@ -164,7 +168,8 @@ request_json(const struct request *req, struct response *res)
 		    "the request body must be a JSON object");
 		return NULL;
 	}
-	obj = json_parse(req->body, req->body_len, 16, err, sizeof(err));
+	obj = json_parse(
+	    req->body, req->body_len, JSON_BODY_DEPTH, err, sizeof(err));
 	if (obj == NULL) {
 		response_problem(res, 400, "invalid_json", NULL,
 		    "the request body is not valid JSON: %s", err);

@@ -50,7 +50,8 @@ void response_header(struct response *res, const char *name, const char *fmt,
 /*
  * Make res an RFC 9457 problem document with the legacy "error" field:
  * status, stable snake_case code, the offending parameter (or NULL)
- * and a detail sentence.  Replaces any body already written.
+ * and a detail sentence (cut at 511 bytes, between UTF-8 characters).
+ * Replaces any body already written.
  */
 void response_problem(struct response *res, int status, const char *code,
     const char *param, const char *fmt, ...) PRINTF_LIKE(5, 6);
@@ -62,7 +63,8 @@ void response_unavailable(struct response *res);
 void response_send(const struct request *req, const struct response *res);
 
 /*
- * Parse the request body as a JSON object (nesting at most 16 deep).
+ * Parse the request body as a JSON object (nesting at most
+ * JSON_BODY_DEPTH deep, no member name twice).
  * Returns it (caller json_object_put()s it), or NULL with 400
  * invalid_json written to res.
  */
