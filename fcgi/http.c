@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "log.h"
 #include "params.h"
 
 static const struct {
@@ -121,11 +122,28 @@ response_unavailable(struct response *res)
 	response_header(res, "Retry-After", "5");
 }
 
+int
+response_enforce_caps(struct response *res)
+{
+	/* Cut short where the cap was reached: never sent as if whole. */
+	if (!res->body.over && !res->headers.over)
+		return 0;
+	log_error("response %d not sent: its %s went over the %zu-byte cap",
+	    res->status, res->body.over ? "body" : "headers",
+	    res->body.over ? res->body.cap : res->headers.cap);
+	buf_reset(&res->headers);
+	response_problem(res, 500, "internal_error", NULL,
+	    "the response was too large to send");
+	return 1;
+}
+
 void
-response_send(const struct request *req, const struct response *res)
+response_send(const struct request *req, struct response *res)
 {
 	char head[1024];
 	int n;
+
+	(void)response_enforce_caps(res);
 
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"

@@ -59,8 +59,19 @@ void response_problem(struct response *res, int status, const char *code,
 /* 503 service_unavailable with Retry-After: the database is away. */
 void response_unavailable(struct response *res);
 
-/* Send res on req's stream: status line, headers, body. */
-void response_send(const struct request *req, const struct response *res);
+/*
+ * Send res on req's stream: status line, headers, body.  A body or
+ * headers that went over their cap (the buffer's over flag) are never
+ * sent: response_enforce_caps() makes res a 500 first.
+ */
+void response_send(const struct request *req, struct response *res);
+
+/*
+ * If res's body or extra headers went over their cap, log it and make
+ * res a 500 internal_error problem without those headers: returns 1.
+ * Returns 0 (res untouched) when both fit.
+ */
+int response_enforce_caps(struct response *res);
 
 /*
  * Parse the request body as a JSON object (nesting at most

@@ -1,7 +1,8 @@
 /*
  * The response path's pure part (fcgi/http.c), linked without FastCGI
  * traffic: problem documents stay valid JSON in valid UTF-8 whatever
- * length their detail has.
+ * length their detail has, and a body or headers over their cap turn
+ * into a 500 before anything is sent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "log.h"
 #include "util.h"
 
 /* The problem's body must pass the strict check, and keep its fields. */
@@ -46,8 +48,9 @@ test_problem_detail_cut(void **state)
 	/* Every offset of the cut against 2-, 3- and 4-byte characters. */
 	for (lead = 0; lead < 4; lead++)
 		for (chars = 2; chars <= 4; chars++) {
-			static const char *const ch[] = { NULL, NULL, "\xc3\xa9",
-				"\xe2\x82\xac", "\xf0\x9f\x98\x80" };
+			static const char *const ch[] = { NULL, NULL,
+				"\xc3\xa9", "\xe2\x82\xac",
+				"\xf0\x9f\x98\x80" };
 			int i;
 
 			buf_reset(&text);
@@ -79,14 +82,65 @@ test_problem_detail_whole(void **state)
 	response_free(&res);
 }
 
+/* Headers past their 8 KiB cap: a 500 without them, not a cut list. */
+static void
+test_headers_over_cap(void **state)
+{
+	struct response res;
+	int i;
+
+	(void)state;
+	response_init(&res);
+	assert_int_equal(response_enforce_caps(&res), 0);
+	for (i = 0; i < 200; i++)
+		response_header(&res, "X-Filler", "%0100d", i);
+	assert_true(res.headers.over);
+	assert_int_equal(response_enforce_caps(&res), 1);
+	assert_int_equal(res.status, 500);
+	assert_int_equal(res.headers.len, 0);
+	assert_false(res.headers.over);
+	assert_non_null(strstr(res.body.data, "\"code\":\"internal_error\""));
+	assert_problem(&res, 511);
+	response_free(&res);
+}
+
+/* A body past its cap likewise; one that fits is left alone. */
+static void
+test_body_over_cap(void **state)
+{
+	struct response res;
+	static char chunk[65536];
+
+	(void)state;
+	memset(chunk, 'x', sizeof(chunk));
+	response_init(&res);
+	response_header(&res, "Cache-Control", "no-store");
+	buf_append(&res.body, chunk, sizeof(chunk));
+	assert_int_equal(response_enforce_caps(&res), 0);
+	assert_int_equal(res.status, 200);
+	while (buf_append(&res.body, chunk, sizeof(chunk)) == 0)
+		;
+	assert_true(res.body.over);
+	assert_int_equal(response_enforce_caps(&res), 1);
+	assert_int_equal(res.status, 500);
+	assert_null(strstr(res.headers.data, "Cache-Control"));
+	assert_true(res.body.len < 1024);
+	assert_problem(&res, 511);
+	response_free(&res);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_problem_detail_cut),
 		cmocka_unit_test(test_problem_detail_whole),
+		cmocka_unit_test(test_headers_over_cap),
+		cmocka_unit_test(test_body_over_cap),
 	};
 
+	/* The overflows are logged as errors: not into the test's output. */
+	log_setup("test_http", LOG__MAX);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
