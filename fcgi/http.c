@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "log.h"
 #include "params.h"
 
 static const struct {
@@ -90,10 +91,14 @@ response_problem(struct response *res, int status, const char *code,
 	char detail[512];
 	struct jw w;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	n = vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	/* A detail cut short must still be UTF-8: cut between characters. */
+	if (n > 0 && (size_t)n >= sizeof(detail))
+		detail[utf8_cut(detail, sizeof(detail) - 1)] = '\0';
 	res->status = status;
 	res->content_type = "application/problem+json";
 	buf_reset(&res->body);
@@ -118,11 +123,28 @@ response_unavailable(struct response *res)
 	response_header(res, "Retry-After", "5");
 }
 
+int
+response_enforce_caps(struct response *res)
+{
+	/* Cut short where the cap was reached: never sent as if whole. */
+	if (!res->body.over && !res->headers.over)
+		return 0;
+	log_error("response %d not sent: its %s went over the %zu-byte cap",
+	    res->status, res->body.over ? "body" : "headers",
+	    res->body.over ? res->body.cap : res->headers.cap);
+	buf_reset(&res->headers);
+	response_problem(res, 500, "internal_error", NULL,
+	    "the response was too large to send");
+	return 1;
+}
+
 void
-response_send(const struct request *req, const struct response *res)
+response_send(const struct request *req, struct response *res)
 {
 	char head[1024];
 	int n;
+
+	(void)response_enforce_caps(res);
 
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
@@ -166,7 +188,8 @@ request_json(const struct request *req, struct response *res)
 		    "the request body must be a JSON object");
 		return NULL;
 	}
-	obj = json_parse(req->body, req->body_len, 16, err, sizeof(err));
+	obj = json_parse(
+	    req->body, req->body_len, JSON_BODY_DEPTH, err, sizeof(err));
 	if (obj == NULL) {
 		response_problem(res, 400, "invalid_json", NULL,
 		    "the request body is not valid JSON: %s", err);

@@ -51,7 +51,8 @@ void response_header(struct response *res, const char *name, const char *fmt,
 /*
  * Make res an RFC 9457 problem document with the legacy "error" field:
  * status, stable snake_case code, the offending parameter (or NULL)
- * and a detail sentence.  Replaces any body already written.
+ * and a detail sentence (cut at 511 bytes, between UTF-8 characters).
+ * Replaces any body already written.
  */
 void response_problem(struct response *res, int status, const char *code,
     const char *param, const char *fmt, ...) PRINTF_LIKE(5, 6);
@@ -59,11 +60,23 @@ void response_problem(struct response *res, int status, const char *code,
 /* 503 service_unavailable with Retry-After: the database is away. */
 void response_unavailable(struct response *res);
 
-/* Send res on req's stream: status line, headers, body. */
-void response_send(const struct request *req, const struct response *res);
+/*
+ * Send res on req's stream: status line, headers, body.  A body or
+ * headers that went over their cap (the buffer's over flag) are never
+ * sent: response_enforce_caps() makes res a 500 first.
+ */
+void response_send(const struct request *req, struct response *res);
 
 /*
- * Parse the request body as a JSON object (nesting at most 16 deep).
+ * If res's body or extra headers went over their cap, log it and make
+ * res a 500 internal_error problem without those headers: returns 1.
+ * Returns 0 (res untouched) when both fit.
+ */
+int response_enforce_caps(struct response *res);
+
+/*
+ * Parse the request body as a JSON object (nesting at most
+ * JSON_BODY_DEPTH deep, no member name twice).
  * Returns it (caller json_object_put()s it), or NULL with 400
  * invalid_json written to res.
  */

@@ -199,12 +199,24 @@ json_escape(struct buf *b, const char *s, size_t n)
 /*
  * A strict RFC 8259 syntax check that runs before json-c, which (even
  * in strict mode) takes NaN, Infinity, leading zeros, single quotes
- * and raw control bytes in strings.  Recursion is bounded by depth.
+ * and raw control bytes in strings, and keeps the last of two members
+ * with the same name.  Recursion is bounded by depth.
  */
+
+/* A member name as written: the bytes between its quotes. */
+struct jv_name {
+	const unsigned char *p;
+	size_t n;
+};
+
 struct jv {
 	const unsigned char *p, *end;
 	int depth, max_depth;
 	const char *err;
+	/* The names of the members of every object still open. */
+	struct jv_name *names;
+	size_t nnames, names_size;
+	char msg[112];
 };
 
 static int jv_value(struct jv *v);
@@ -370,10 +382,136 @@ jv_literal(struct jv *v, const char *word)
 	return 0;
 }
 
+static unsigned
+hex4(const unsigned char *p)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned char c = p[i];
+
+		v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+/*
+ * The next code point of a member name that the check has passed (*p up
+ * to end), as json-c will store the name: escapes decoded, a surrogate
+ * pair joined, a lone surrogate as U+FFFD.  -1 at the end, and at a
+ * U+0000, where json-c's C string of the name ends.
+ */
+static long
+name_next(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	unsigned long c;
+	size_t n;
+
+	if (p >= end)
+		return -1;
+	if (*p != '\\') {
+		n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+		c = n == 1 ? *p : *p & (0x7f >> n);
+		for (size_t i = 1; i < n; i++)
+			c = c << 6 | (p[i] & 0x3f);
+		*pp = p + n;
+		return (long)c;
+	}
+	if (p[1] != 'u') {
+		static const char from[] = "\"\\/bfnrt",
+		                  to[] = "\"\\/\b\f\n\r\t";
+
+		*pp = p + 2;
+		return (unsigned char)to[strchr(from, p[1]) - from];
+	}
+	c = hex4(p + 2);
+	*pp = p + 6;
+	if (c >= 0xd800 && c <= 0xdbff && end - *pp >= 6 && (*pp)[0] == '\\' &&
+	    (*pp)[1] == 'u' && hex4(*pp + 2) >= 0xdc00 &&
+	    hex4(*pp + 2) <= 0xdfff) {
+		c = 0x10000 + ((c - 0xd800) << 10) + (hex4(*pp + 2) - 0xdc00);
+		*pp += 6;
+	} else if (c >= 0xd800 && c <= 0xdfff) {
+		c = 0xfffd;
+	}
+	return c == 0 ? -1 : (long)c;
+}
+
+/* -1, 0 or 1: member names in the order of what they decode to. */
+static int
+name_order(const struct jv_name *x, const struct jv_name *y)
+{
+	const unsigned char *p = x->p, *q = y->p;
+	long c, d;
+
+	do {
+		c = name_next(&p, x->p + x->n);
+		d = name_next(&q, y->p + y->n);
+	} while (c == d && c >= 0);
+	return c == d ? 0 : c < d ? -1 : 1;
+}
+
+/* qsort: by name, and equal names in the order they were written. */
+static int
+name_cmp(const void *a, const void *b)
+{
+	const struct jv_name *x = a, *y = b;
+	int o = name_order(x, y);
+
+	if (o != 0)
+		return o;
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+static void
+jv_push_name(struct jv *v, const unsigned char *p, size_t n)
+{
+	if (v->nnames == v->names_size) {
+		v->names_size = v->names_size ? 2 * v->names_size : 16;
+		v->names =
+		    xrealloc(v->names, v->names_size * sizeof(*v->names));
+	}
+	v->names[v->nnames].p = p;
+	v->names[v->nnames++].n = n;
+}
+
+/*
+ * The object whose names start at names[base] has closed: refuse a
+ * name it has twice (json-c would keep only the last member), and
+ * forget its names.  The reason names the member as written, cut short
+ * on a character boundary, at the second one.
+ */
+static int
+jv_unique_names(struct jv *v, size_t base)
+{
+	struct jv_name *n = v->names + base;
+	size_t count = v->nnames - base, i;
+
+	v->nnames = base;
+	if (count < 2)
+		return 0;
+	qsort(n, count, sizeof(*n), name_cmp);
+	for (i = 1; i < count; i++) {
+		if (name_order(&n[i - 1], &n[i]) != 0)
+			continue;
+		snprintf(v->msg, sizeof(v->msg), "duplicate member %.*s",
+		    (int)utf8_cut(
+		        (const char *)n[i].p, n[i].n < 64 ? n[i].n : 64),
+		    (const char *)n[i].p);
+		v->p = n[i].p - 1;
+		return jv_fail(v, v->msg);
+	}
+	return 0;
+}
+
 /* The members of an object or elements of an array, after the '{'. */
 static int
 jv_container(struct jv *v, unsigned char close)
 {
+	size_t base = v->nnames;
+
 	if (++v->depth > v->max_depth)
 		return jv_fail(v, "nesting too deep");
 	v->p++;
@@ -386,10 +524,13 @@ jv_container(struct jv *v, unsigned char close)
 	for (;;) {
 		jv_ws(v);
 		if (close == '}') {
+			const unsigned char *name = v->p + 1;
+
 			if (v->p >= v->end || *v->p != '"')
 				return jv_fail(v, "expected a member name");
 			if (jv_string(v) != 0)
 				return -1;
+			jv_push_name(v, name, (size_t)(v->p - 1 - name));
 			jv_ws(v);
 			if (v->p >= v->end || *v->p++ != ':')
 				return jv_fail(v, "expected ':'");
@@ -404,7 +545,7 @@ jv_container(struct jv *v, unsigned char close)
 		if (v->p < v->end && *v->p == close) {
 			v->p++;
 			v->depth--;
-			return 0;
+			return close == '}' ? jv_unique_names(v, base) : 0;
 		}
 		return jv_fail(v,
 		    v->p >= v->end ? "unexpected end of JSON"
@@ -442,18 +583,49 @@ int
 json_validate(
     const char *text, size_t len, int max_depth, char *err, size_t errsz)
 {
-	struct jv v = { (const unsigned char *)text,
-		(const unsigned char *)text + len, 0, max_depth, NULL };
+	struct jv v = { .p = (const unsigned char *)text,
+		.end = (const unsigned char *)text + len,
+		.max_depth = max_depth };
+	int rc = -1;
 
 	if (jv_value(&v) == 0) {
 		jv_ws(&v);
 		if (v.p == v.end)
-			return 0;
-		jv_fail(&v, "unexpected data after the JSON value");
+			rc = 0;
+		else
+			jv_fail(&v, "unexpected data after the JSON value");
 	}
-	snprintf(err, errsz, "%s at byte %zu", v.err,
-	    (size_t)(v.p - (const unsigned char *)text));
+	free(v.names);
+	if (rc == 0)
+		return 0;
+	if (errsz > 0) {
+		int n = snprintf(err, errsz, "%s at byte %zu", v.err,
+		    (size_t)(v.p - (const unsigned char *)text));
+
+		/* The reason may quote a name: never cut it mid-character. */
+		if (n > 0 && (size_t)n >= errsz)
+			err[utf8_cut(err, errsz - 1)] = '\0';
+	}
 	return -1;
+}
+
+size_t
+utf8_cut(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = n, need;
+	int back;
+
+	/* Back over at most three continuation bytes to a lead byte. */
+	for (back = 0; back < 4 && start > 0; back++) {
+		start--;
+		if ((u[start] & 0xc0) != 0x80)
+			break;
+	}
+	if (start == n || u[start] < 0xc0)
+		return n;
+	need = u[start] < 0xe0 ? 2 : u[start] < 0xf0 ? 3 : 4;
+	return n - start >= need ? n : start;
 }
 
 struct json_object *
@@ -469,7 +641,12 @@ json_parse(const char *text, size_t len, int max_depth, char *err, size_t errsz)
 	}
 	if (json_validate(text, len, max_depth, err, errsz) != 0)
 		return NULL;
-	tok = json_tokener_new_ex(max_depth);
+	/*
+	 * json-c counts a level for every value it descends into, a scalar
+	 * in the innermost container too, and refuses at depth - 1: one
+	 * more than the check's limit accepts exactly what the check does.
+	 */
+	tok = json_tokener_new_ex(max_depth + 1);
 	if (tok == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;

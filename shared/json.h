@@ -15,6 +15,9 @@
 
 #define JW_MAX_DEPTH 32
 
+/* How deep the containers of a request body may nest (json_parse()). */
+#define JSON_BODY_DEPTH 16
+
 struct jw {
 	struct buf *b;
 	int depth;
@@ -52,16 +55,20 @@ void json_escape(struct buf *b, const char *s, size_t n);
 
 /*
  * Check that text (len bytes) is one JSON value by RFC 8259's grammar,
- * nested at most max_depth deep.  Returns 0, or -1 with the reason and
- * byte offset in err.
+ * nested at most max_depth deep (containers inside one another), with
+ * no object that has two members of the same name (compared as json-c
+ * stores names: escapes decoded).  Returns 0, or -1 with the reason
+ * and byte offset in err, cut on a UTF-8 character boundary.
  */
 int json_validate(
     const char *text, size_t len, int max_depth, char *err, size_t errsz) WUR;
 
 /*
- * Parse text (len bytes) as JSON with nesting at most max_depth.
- * Returns the object (caller json_object_put()s it) or NULL with a
- * short reason in err (also for the document "null").
+ * Parse text (len bytes) as JSON that json_validate() accepts with
+ * max_depth: json-c's own depth limit is set to match, so json-c never
+ * refuses what the check let through.  Returns the object (caller
+ * json_object_put()s it) or NULL with a short reason in err (also for
+ * the document "null").
  */
 struct json_object *json_parse(
     const char *text, size_t len, int max_depth, char *err, size_t errsz);
@@ -84,5 +91,12 @@ int json_get_int(struct json_object *obj, const char *key, long long min,
 
 /* Characters (code points) in a valid UTF-8 string. */
 size_t utf8_length(const char *s);
+
+/*
+ * The length of the longest prefix of s[0..n) that does not end inside
+ * a UTF-8 sequence: n, or less when the last sequence is incomplete
+ * (s was cut there).  For cutting valid UTF-8 text to a size.
+ */
+size_t utf8_cut(const char *s, size_t n);
 
 #endif

@@ -52,6 +52,16 @@ for my $row (read_table("$FindBin::Bin/data/feedback-bad-input.tsv")) {
 }
 is($pg->psql('SELECT count(*) FROM model_feedback'), $before,
     'no bad request stored anything');
+{
+	my $res = post(qq({"modelId":"$model","success":true,"dryRun":true,"dryRun":false}));
+	like((json_of($res) // {})->{detail} // '', qr/duplicate member dryRun/,
+	    'a member twice: the detail names it');
+	# The limit itself: sixteen containers deep is a body like any other.
+	$res = post(qq({"modelId":"$model","success":true,"dryRun":true,"x":)
+	    . ('[' x 15) . '1' . (']' x 15) . '}');
+	is($res->{status}, 200, 'nesting 16 deep (the limit): accepted')
+	    or diag($res->{content});
+}
 problem_is($s->request('GET', '/api/v1/models/feedback',
 	{ headers => { Authorization => "Bearer $key" } }),
     405, 'method_not_allowed', undef, 'GET → 405');

@@ -19,8 +19,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[160];
 	int valid;
 
-	valid = json_validate(text, size, 16, err, sizeof(err)) == 0;
-	obj = json_parse(text, size, 16, err, sizeof(err));
+	valid = json_validate(text, size, JSON_BODY_DEPTH, err, sizeof(err)) ==
+	    0;
+	obj = json_parse(text, size, JSON_BODY_DEPTH, err, sizeof(err));
 	if (valid && obj == NULL && strcmp(err, "the document is null") != 0)
 		abort(); /* accepted by the check, refused by json-c */
 	if (!valid && obj != NULL)

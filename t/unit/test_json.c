@@ -427,6 +427,214 @@ test_parse_depth(void **state)
 	}
 }
 
+/* n containers of shape inside one another around inner ("" or "1"). */
+static char *
+nested_shape(size_t n, int objects, const char *inner)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < n; i++)
+		buf_puts(&b, objects ? "{\"k\":" : "[");
+	if (n == 0 || *inner != '\0' || !objects)
+		buf_puts(&b, inner);
+	else
+		buf_puts(&b, "null");
+	for (i = 0; i < n; i++)
+		buf_putc(&b, objects ? '}' : ']');
+	return b.data;
+}
+
+/*
+ * One depth limit: whatever the shape, the check and json-c accept
+ * exactly the documents nested at most max_depth deep, so json-c never
+ * refuses what the check let through.
+ */
+static void
+test_depth_agrees(void **state)
+{
+	static const int limits[] = { 1, 2, 4, 8, 16, 32 };
+	static const struct {
+		int objects;
+		const char *inner;
+	} shapes[] = {
+		{ 0, "" },
+		{ 0, "1" },
+		{ 0, "[]" },
+		{ 1, "" },
+		{ 1, "1" },
+		{ 1, "{}" },
+		{ 1, "\"s\"" },
+	};
+	size_t l, sh, n;
+
+	(void)state;
+	for (l = 0; l < NELEM(limits); l++)
+		for (sh = 0; sh < NELEM(shapes); sh++)
+			for (n = 1; n <= (size_t)limits[l] + 2; n++) {
+				char *s = nested_shape(
+				    n, shapes[sh].objects, shapes[sh].inner);
+				char err[128] = "";
+				struct json_object *o;
+				size_t depth = n;
+				int valid, want;
+
+				/* A container inside the innermost one. */
+				if (shapes[sh].inner[0] == '[' ||
+				    shapes[sh].inner[0] == '{')
+					depth++;
+				want = depth <= (size_t)limits[l];
+				valid = json_validate(s, strlen(s), limits[l],
+				            err, sizeof(err)) == 0;
+				o = json_parse(
+				    s, strlen(s), limits[l], err, sizeof(err));
+				if (valid != want || (o != NULL) != want)
+					fail_msg("%s limit %d: check %s, json-c "
+					         "%s: %s",
+					    s, limits[l],
+					    valid ? "accepts" : "refuses",
+					    o ? "accepts" : "refuses", err);
+				json_object_put(o);
+				free(s);
+			}
+}
+
+/* A member name twice in one object is refused, however it is written. */
+static void
+test_duplicate_members(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *why; /* NULL: accepted */
+	} cases[] = {
+		{ "{\"dryRun\":true,\"dryRun\":false}",
+		    "duplicate member dryRun at byte 15" },
+		{ "{\"a\":1,\"b\":2,\"a\":3}", "duplicate member a" },
+		{ "{\"a\":{\"b\":1},\"a\":2}", "duplicate member a" },
+		{ "{\"x\":{\"a\":1,\"a\":2}}", "duplicate member a" },
+		{ "[{\"a\":1},{\"a\":1,\"a\":1}]", "duplicate member a" },
+		/* Escapes name the same member as the plain text. */
+		{ "{\"d\\u0072yRun\":true,\"dryRun\":false}",
+		    "duplicate member dryRun" },
+		{ "{\"\\/\":1,\"/\":2}", "duplicate member /" },
+		{ "{\"\\u00e9\":1,\"\xc3\xa9\":2}", "duplicate member" },
+		{ "{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}",
+		    "duplicate member" },
+		/* As json-c keeps them: cut at NUL, lone surrogates U+FFFD. */
+		{ "{\"a\\u0000b\":1,\"a\":2}", "duplicate member" },
+		{ "{\"\\ud800\":1,\"\\udbff\":2}", "duplicate member" },
+		{ "{\"\\udc00\":1,\"\\ufffd\":2}", "duplicate member" },
+		/* Different members, or the same name in different objects. */
+		{ "{\"a\":1,\"A\":2,\"a \":3,\"\":4}", NULL },
+		{ "{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2}}", NULL },
+		{ "[{\"a\":1},{\"a\":1}]", NULL },
+		{ "{\"a\":{\"b\":1,\"c\":2},\"b\":3,\"c\":4}", NULL },
+		{ "{\"\\ud83d\\ude00\":1,\"\\ud83d\\ude01\":2}", NULL },
+		{ "{\"ab\":1,\"a\":2,\"abc\":3}", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		const char *t = cases[i].text;
+		char err[128] = "";
+		struct json_object *o = json_parse(t, strlen(t), 8, err,
+		    sizeof(err));
+
+		if (cases[i].why == NULL && o == NULL)
+			fail_msg("case %zu %s: refused: %s", i, t, err);
+		if (cases[i].why != NULL &&
+		    (o != NULL || strstr(err, cases[i].why) == NULL))
+			fail_msg("case %zu %s: %s, not \"%s\"", i, t,
+			    o ? "accepted" : err, cases[i].why);
+		json_object_put(o);
+	}
+}
+
+/* Many members: distinct ones pass, one repeat anywhere is found. */
+static void
+test_duplicate_members_many(void **state)
+{
+	struct buf b;
+	char err[128];
+	struct json_object *o;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	buf_putc(&b, '{');
+	for (i = 0; i < 5000; i++)
+		buf_printf(&b, "%s\"k%d\":%d", i ? "," : "", i, i);
+	buf_putc(&b, '}');
+	o = json_parse(b.data, b.len, 4, err, sizeof(err));
+	assert_non_null(o);
+	assert_int_equal(json_object_object_length(o), 5000);
+	json_object_put(o);
+	b.len--;
+	buf_puts(&b, ",\"k2718\":0}");
+	assert_null(json_parse(b.data, b.len, 4, err, sizeof(err)));
+	assert_non_null(strstr(err, "duplicate member k2718"));
+	buf_free(&b);
+}
+
+/* A long name in the reason is cut, never inside a UTF-8 sequence. */
+static void
+test_duplicate_reason_utf8(void **state)
+{
+	struct buf b, name;
+	char err[128];
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	buf_init(&name, 1 << 16);
+	for (i = 0; i < 300; i++)
+		buf_puts(&name, "\xc3\xa9");
+	buf_printf(&b, "{\"%s\":1,\"%s\":2}", name.data, name.data);
+	assert_null(json_parse(b.data, b.len, 4, err, sizeof(err)));
+	assert_non_null(strstr(err, "duplicate member \xc3\xa9"));
+	/* As a JSON string it must pass the check: valid UTF-8. */
+	buf_reset(&name);
+	json_escape(&name, err, strlen(err));
+	assert_int_equal(
+	    json_validate(name.data, name.len, 1, err, sizeof(err)), 0);
+	buf_free(&b);
+	buf_free(&name);
+}
+
+/* utf8_cut: the longest prefix that does not end inside a sequence. */
+static void
+test_utf8_cut(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t n, want;
+	} cases[] = {
+		{ "abc", 3, 3 },
+		{ "abc", 2, 2 },
+		{ "", 0, 0 },
+		{ "a\xc3\xa9", 3, 3 },
+		{ "a\xc3\xa9", 2, 1 },
+		{ "a\xe2\x82\xac", 4, 4 },
+		{ "a\xe2\x82\xac", 3, 1 },
+		{ "a\xe2\x82\xac", 2, 1 },
+		{ "a\xf0\x9f\x98\x80", 5, 5 },
+		{ "a\xf0\x9f\x98\x80", 4, 1 },
+		{ "a\xf0\x9f\x98\x80", 3, 1 },
+		{ "a\xf0\x9f\x98\x80", 2, 1 },
+		{ "\xc3\xa9\xc3\xa9", 3, 2 },
+		{ "\xc3\xa9\xc3\xa9", 4, 4 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++)
+		if (utf8_cut(cases[i].s, cases[i].n) != cases[i].want)
+			fail_msg("case %zu: %zu, not %zu", i,
+			    utf8_cut(cases[i].s, cases[i].n), cases[i].want);
+}
+
 /* The text need not end in NUL: bytes past len are never read. */
 static void
 test_parse_exact_length(void **state)
@@ -908,6 +1116,11 @@ main(void)
 		cmocka_unit_test(test_escape_round_trip),
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_parse_depth),
+		cmocka_unit_test(test_depth_agrees),
+		cmocka_unit_test(test_duplicate_members),
+		cmocka_unit_test(test_duplicate_members_many),
+		cmocka_unit_test(test_duplicate_reason_utf8),
+		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_parse_exact_length),
 		cmocka_unit_test(test_parse_int_table),
 		cmocka_unit_test(test_parse_decimal_table),
