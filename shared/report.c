@@ -52,7 +52,7 @@ read_outcome(
 
 /* The first max characters of UTF-8 s, in arena a. */
 static const char *
-utf8_cut(const char *s, size_t max, struct arena *a)
+utf8_first_chars(const char *s, size_t max, struct arena *a)
 {
 	size_t i, chars = 0;
 
@@ -82,7 +82,8 @@ read_auxiliary(struct json_object *body, int strict, struct arena *a,
 			    "characters");
 		snprintf(count, sizeof(count), "%zu characters",
 		    utf8_length(rep->details));
-		rep->details = utf8_cut(rep->details, REPORT_DETAILS_MAX, a);
+		rep->details =
+		    utf8_first_chars(rep->details, REPORT_DETAILS_MAX, a);
 		param_adjust(adj, "details", arena_strdup(a, count),
 		    "1000 characters", RULE_CUT);
 	}
