@@ -128,7 +128,23 @@ guard_admin(
 	}
 	/* The client's length is the one that shows in the timing. */
 	if (!secret_equal(given, app->cfg.admin_secret)) {
-		log_warn("admin request refused: wrong X-Admin-Secret");
+		/*
+		 * A guessing client must not fill the log: at most one line
+		 * a second per worker, with the refusals since the last.
+		 */
+		static int64_t logged_ms;
+		static long long refused;
+		int64_t now = now_ms();
+
+		refused++;
+		if (logged_ms == 0 || now - logged_ms >= 1000 ||
+		    now < logged_ms) {
+			log_warn("admin request refused: wrong X-Admin-Secret "
+			         "(%lld refused since the last such line)",
+			    refused);
+			logged_ms = now;
+			refused = 0;
+		}
 		response_problem(res, 401, "invalid_admin_secret", NULL,
 		    "the X-Admin-Secret header is wrong");
 		return -1;

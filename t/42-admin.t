@@ -18,8 +18,11 @@ use FLR::Assert qw(problem_is json_of read_table);
 my $SECRET = 'admin-test-secret-0123456789abcdef';
 my $FIXTURE = "$FindBin::Bin/fixtures/openrouter-models.json";
 my $LOCK_KEY = 7246002;    # shared/sql.c, SYNC_LOCK_KEY
-my $s = FLR::Stack->new(workers => 2, env => { ADMIN_SECRET => $SECRET,
-    OPENROUTER_MODELS_URL => "file://$FIXTURE", FLR_SYNC_RETRY_DELAY_MS => 10 });
+# Hundreds of admin requests in a few seconds: far over the admin
+# routes' limit per address, which t/76 tests.
+my $s = FLR::Stack->new(workers => 2, admin_rate => '1000r/s',
+    env => { ADMIN_SECRET => $SECRET, OPENROUTER_MODELS_URL => "file://$FIXTURE",
+    FLR_SYNC_RETRY_DELAY_MS => 10 });
 my $pg = $s->pg;
 my %ADMIN = ('X-Admin-Secret' => $SECRET);
 my $NIL = '00000000-0000-4000-8000-000000000000';

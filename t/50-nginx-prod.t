@@ -345,4 +345,26 @@ like(slurp("$dir/error.log"), qr/limiting requests/,
 sleep 2.5;
 is(curl_i("$base/api/livez")->{status}, 200, 'served again after a pause');
 
+# The admin routes' own, lower limit (zone flr_admin): 40 in a row from
+# one address, of which the burst (20) reaches the workers (which have no
+# ADMIN_SECRET here: 503) and most of the rest is refused by nginx.
+make_path("$dir/admin");
+($rc, $out, $err) = FLR::Pg::run([ 'curl', '-sS', '-k', '-i',
+    '--max-time', '60', '-H', 'X-Admin-Secret: wrong-wrong-wrong-wrong',
+    '-o', "$dir/admin/r#1", "$base/api/admin/keys?email=a\@b.c&n=[1-40]" ],
+    env => FLR::Pg::clean_env(), timeout => 90);
+is($rc, 0, '40 admin requests in a row') or diag($err);
+my %admin;
+my $admin_limited;
+for my $i (1 .. 40) {
+	my $res = parse_response(slurp("$dir/admin/r$i"));
+	$admin{$res->{status}}++;
+	$admin_limited //= $res if $res->{status} == 429;
+}
+$summary = join ', ', map { "$_ x$admin{$_}" } sort keys %admin;
+cmp_ok($admin{429} // 0, '>=', 10, "the admin limit refuses most ($summary)");
+cmp_ok($admin{503} // 0, '>=', 20, "after its burst ($summary)");
+problem_is($admin_limited, 429, 'too_many_requests', undef,
+    'the admin limit answers with the problem document') if $admin_limited;
+
 done_testing;

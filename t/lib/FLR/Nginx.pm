@@ -20,6 +20,9 @@ our $NGINX_DIR = "$FLR::Pg::REPO/nginx";
 # else, the workers are that user.
 our ($WORKER_USER, $WORKER_GROUP) = ('nobody', 'nogroup');
 
+# The admin routes' limit per client address: production's (flr-http.conf).
+our $ADMIN_RATE = '2r/s';
+
 # render($template_text, \%vars) -> text with every @NAME@ replaced by
 # $vars{NAME}.  A placeholder without a value is an error, so a typo in
 # the template cannot reach nginx as a literal path.  Values are pasted
@@ -39,7 +42,8 @@ sub render {
 }
 
 # write_config(rundir => $dir, listen => '127.0.0.1:8080',
-#              socket => $path) -> path of the nginx.conf written
+#              socket => $path, admin_rate => '2r/s')
+#   -> path of the nginx.conf written
 #
 # Also (re)creates the run directory's flr -> nginx/ symlink, the temp
 # parent directory (nginx creates and, as root, chowns the leaves) and
@@ -56,6 +60,7 @@ sub write_config {
 		RUNDIR => $rundir,
 		LISTEN => $o{listen} // croak('write_config: listen'),
 		SOCKET => $o{socket} // croak('write_config: socket'),
+		ADMIN_RATE => $o{admin_rate} // $ADMIN_RATE,
 		NGINX_DIR => $NGINX_DIR,
 	});
 	make_path("$rundir/nginx-tmp", { mode => 0755 });

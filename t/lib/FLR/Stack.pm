@@ -44,6 +44,9 @@ my %LIVE;
 #   database_url use this database instead (no FLR::Pg; the caller has
 #                applied the migrations)
 #   port         nginx's port on 127.0.0.1 (a free one)
+#   admin_rate   nginx's limit on the admin routes per client address
+#                (production's, 2r/s with a burst of 20; a test that
+#                drives them hard passes e.g. '1000r/s')
 #   dir          run directory: socket, logs, nginx files (a temp dir,
 #                removed at the end); keep => 1 leaves it in place
 sub new {
@@ -59,6 +62,7 @@ sub new {
 		sync => "$build/flr-sync",
 		keep => $o{keep} ? 1 : 0,
 		want_port => $o{port},
+		admin_rate => $o{admin_rate},
 		http => HTTP::Tiny->new(timeout => 15, agent => 'flr-tests/1'),
 	}, $class;
 	croak "FLR::Stack: $self->{api} is not built (make $self->{api})"
@@ -275,7 +279,8 @@ sub start_nginx {
 		my $port = $self->{port} = $self->{want_port}
 		    // FLR::Pg::free_port();
 		my $conf = FLR::Nginx::write_config(rundir => $self->{dir},
-		    listen => "127.0.0.1:$port", socket => $self->{socket});
+		    listen => "127.0.0.1:$port", socket => $self->{socket},
+		    admin_rate => $self->{admin_rate});
 		my $mark = -s $err_log // 0;
 		my $pid = $self->spawn([ FLR::Nginx::bin(), '-p', "$self->{dir}/",
 		    '-c', $conf, '-e', $err_log ], FLR::Pg::clean_env(), $err_log);
