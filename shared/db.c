@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 
 /* Server notices (a FATAL before a shutdown, say) go to our log. */
 static void
@@ -47,10 +48,15 @@ db_connect(struct db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		char esc[512];
 
+		metrics_db_error(db->metrics, MDB_CONNECT);
 		log_warn("database connection failed: %s",
 		    log_escape(
 		        PQerrorMessage(db->conn), 400, esc, sizeof(esc)));
+		return;
 	}
+	if (db->connected_once)
+		metrics_db_reconnect(db->metrics);
+	db->connected_once = 1;
 }
 
 /*
@@ -99,9 +105,11 @@ db_prepare_all(struct db *db)
 			continue;
 		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		if (!ok)
+		if (!ok) {
+			metrics_db_error(db->metrics, MDB_STATEMENT);
 			log_error(
 			    "prepare %s: %s", d->name, PQresultErrorMessage(r));
+		}
 		PQclear(r);
 		if (!ok || (d->columns != NULL && !columns_match(db, d)))
 			return -1;
@@ -183,6 +191,7 @@ classify(struct db *db, PGresult *r, const char *what)
 	char msg[512];
 
 	if (PQstatus(db->conn) != CONNECTION_OK) {
+		metrics_db_error(db->metrics, MDB_LOST);
 		log_error("%s: connection lost: %s", what,
 		    log_escape(
 		        PQerrorMessage(db->conn), 400, msg, sizeof(msg)));
@@ -197,11 +206,13 @@ classify(struct db *db, PGresult *r, const char *what)
 	/* Class 08 (connection) and 57P (shutdown) mean: reconnect. */
 	if (state != NULL &&
 	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)) {
+		metrics_db_error(db->metrics, MDB_LOST);
 		PQfinish(db->conn);
 		db->conn = NULL;
 		db->prepared = 0;
 		return DB_UNAVAILABLE;
 	}
+	metrics_db_error(db->metrics, MDB_STATEMENT);
 	return DB_ERROR;
 }
 

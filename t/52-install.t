@@ -78,6 +78,7 @@ my %want = (
 	(map { ("usr/share/flr/schema/$_" => '0644') } @schema),
 	'etc/nginx/flr/flr-api.conf' => '0644',
 	'etc/nginx/flr/fastcgi-params.conf' => '0644',
+	'etc/nginx/flr/flr-metrics.conf' => '0644',
 	'etc/nginx/sites-available/flr' => '0644',
 	'etc/nginx/conf.d/flr-http.conf' => '0644',
 	'etc/flr/flr.env.example' => '0600',
