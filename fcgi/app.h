@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "metrics.h"
 #include "reqlog.h"
 
 struct app {
@@ -19,6 +20,7 @@ struct app {
 	struct arena arena;
 	struct response res;
 	struct reqlog log; /* written after the response has left */
+	struct metrics metrics; /* the pool's counters (shared memory) */
 };
 
 enum route_flag {
@@ -54,6 +56,21 @@ int router_match(const struct request *req, const struct route **out,
  */
 const char *router_pattern(const char *path);
 
+/*
+ * The pool's metrics segment (cfg.metrics_file) with the route table's
+ * labels; counted requests from now on.  Returns 0, or -1 after logging
+ * why (the worker serves on without metrics).
+ */
+int observe_open(struct app *app);
+
+/*
+ * Count one request once its response has left: its route (NULL when
+ * none matched), status and problem code, its time, and the report a
+ * feedback call stored.
+ */
+void observe_request(struct app *app, const struct request *req,
+    const struct route *route, const struct response *res, double ms);
+
 /* Handlers, one per file under fcgi/routes/. */
 route_handler route_livez;
 route_handler route_readyz;
@@ -76,5 +93,6 @@ route_handler route_admin_keys_delete;
 route_handler route_admin_sync;
 route_handler route_admin_cleanup;
 route_handler route_openapi;
+route_handler route_metrics;
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "etag.h"
 #include "json.h"
 #include "log.h"
 #include "params.h"
@@ -16,6 +17,7 @@ static const struct {
 	{ 200, "OK" },
 	{ 201, "Created" },
 	{ 204, "No Content" },
+	{ 304, "Not Modified" },
 	{ 400, "Bad Request" },
 	{ 401, "Unauthorized" },
 	{ 403, "Forbidden" },
@@ -60,6 +62,8 @@ response_reset(struct response *res)
 {
 	res->status = 200;
 	res->content_type = "application/json";
+	res->code = NULL;
+	res->etag[0] = '\0';
 	res->head_only = 0;
 	buf_reset(&res->headers);
 	buf_reset(&res->body);
@@ -101,6 +105,7 @@ response_problem(struct response *res, int status, const char *code,
 		detail[utf8_cut(detail, sizeof(detail) - 1)] = '\0';
 	res->status = status;
 	res->content_type = "application/problem+json";
+	res->code = code;
 	buf_reset(&res->body);
 	jw_init(&w, &res->body);
 	jw_obj_begin(&w);
@@ -138,9 +143,41 @@ response_enforce_caps(struct response *res)
 	return 1;
 }
 
+int
+response_not_modified(const struct request *req, struct response *res,
+    const char *tag, const char *cache_control)
+{
+	snprintf(res->etag, sizeof(res->etag), "%s", tag);
+	if (!etag_match(
+	        FCGX_GetParam("HTTP_IF_NONE_MATCH", req->fcgx->envp), tag))
+		return 0;
+	res->status = 304;
+	buf_reset(&res->body);
+	response_header(res, "Cache-Control", "%s", cache_control);
+	return 1;
+}
+
+int
+response_has_header(const struct response *res, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = res->headers.data;
+
+	/* Lines are "Name: value\r\n", one after another. */
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return 1;
+		p = strstr(p, "\r\n");
+		p = p != NULL ? p + 2 : NULL;
+	}
+	return 0;
+}
+
 void
 response_send(const struct request *req, struct response *res)
 {
+	/* 204 and 304 have no content, so no content headers either. */
+	int bodyless = res->status == 204 || res->status == 304;
 	char head[1024];
 	int n;
 
@@ -154,26 +191,31 @@ response_send(const struct request *req, struct response *res)
 	    "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, "
 	    "OPTIONS\r\n"
 	    "Access-Control-Allow-Headers: Content-Type, Authorization, "
-	    "X-Request-Id, Prefer, Idempotency-Key\r\n"
+	    "X-Request-Id, Prefer, Idempotency-Key, If-None-Match\r\n"
 	    "Access-Control-Expose-Headers: X-RateLimit-Limit, "
 	    "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, "
 	    "RateLimit-Policy, Retry-After, X-Data-Stale, "
 	    "X-Data-Age-Seconds, X-Request-Id, X-FLR-Adjusted, "
-	    "Preference-Applied, Idempotent-Replayed\r\n",
+	    "Preference-Applied, Idempotent-Replayed, ETag\r\n",
 	    res->status, http_status_title(res->status), req->request_id);
 	FCGX_PutStr(head, n, req->fcgx->out);
-	if (res->status != 204) {
+	if (!bodyless) {
 		n = snprintf(head, sizeof(head),
 		    "Content-Type: %s\r\n"
 		    "Content-Length: %zu\r\n",
 		    res->content_type, res->body.len);
 		FCGX_PutStr(head, n, req->fcgx->out);
 	}
+	if (res->etag[0] != '\0' &&
+	    (res->status == 200 || res->status == 304)) {
+		n = snprintf(head, sizeof(head), "ETag: %s\r\n", res->etag);
+		FCGX_PutStr(head, n, req->fcgx->out);
+	}
 	if (res->headers.len > 0)
 		FCGX_PutStr(
 		    res->headers.data, (int)res->headers.len, req->fcgx->out);
 	FCGX_PutStr("\r\n", 2, req->fcgx->out);
-	if (res->status != 204 && !res->head_only && res->body.len > 0)
+	if (!bodyless && !res->head_only && res->body.len > 0)
 		FCGX_PutStr(res->body.data, (int)res->body.len, req->fcgx->out);
 }
 

@@ -34,6 +34,8 @@ struct request {
 struct response {
 	int status;
 	const char *content_type;
+	const char *code; /* a problem document's code, or NULL */
+	char etag[48]; /* sent with a 200 or 304 only; "" for none */
 	struct buf headers; /* extra "Name: value\r\n" lines */
 	struct buf body;
 	int head_only; /* HEAD: headers, no body */
@@ -59,6 +61,19 @@ void response_problem(struct response *res, int status, const char *code,
 
 /* 503 service_unavailable with Retry-After: the database is away. */
 void response_unavailable(struct response *res);
+
+/*
+ * The conditional GET, in one place: tag becomes the answer's ETag and,
+ * when the request's If-None-Match matches it (etag_match), res becomes
+ * a 304 with that ETag and cache_control, and no body.  Returns 1 for
+ * the 304 (the answer is complete), 0 when the full answer must be
+ * built.
+ */
+int response_not_modified(const struct request *req, struct response *res,
+    const char *tag, const char *cache_control);
+
+/* 1 when a header line called name has been added to res. */
+int response_has_header(const struct response *res, const char *name);
 
 /*
  * Send res on req's stream: status line, headers, body.  A body or

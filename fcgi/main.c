@@ -140,6 +140,7 @@ handle(struct app *app, FCGX_Request *fr)
 	const struct route *route = NULL;
 	struct request req;
 	char allow[128];
+	double took;
 	int match;
 
 	response_reset(res);
@@ -171,7 +172,9 @@ handle(struct app *app, FCGX_Request *fr)
 		route->handler(app, &req, res);
 	}
 	response_send(&req, res);
-	reqlog_took(&app->log, mono_ms() - req.started_ms);
+	took = mono_ms() - req.started_ms;
+	reqlog_took(&app->log, took);
+	observe_request(app, &req, route, res, took);
 }
 
 int
@@ -207,6 +210,8 @@ main(int argc, char **argv)
 	/* Quota counters and request logs may lose their last ms. */
 	db_init(&app.db, app.cfg.database_url, "flr-api",
 	    app.cfg.statement_timeout_ms, 1);
+	/* Without its segment a worker serves on, uncounted (logged). */
+	(void)observe_open(&app);
 	catalog_init(&app.catalog);
 	response_init(&app.res);
 	reqlog_init(&app.log);
@@ -222,6 +227,7 @@ main(int argc, char **argv)
 	log_info("worker stopping");
 	FCGX_Free(&fr, 1);
 	reqlog_free(&app.log);
+	metrics_close(&app.metrics);
 	response_free(&app.res);
 	catalog_free(&app.catalog);
 	arena_free(&app.arena);

@@ -26,6 +26,8 @@ const struct route routes[] = {
 	{ "POST", "/api/admin/sync-models", route_admin_sync, 0 },
 	{ "POST", "/api/admin/cleanup", route_admin_cleanup, 0 },
 	{ "GET", "/api/openapi.json", route_openapi, 0 },
+	/* Not under /api/: nginx lets only the scrapers it lists reach it. */
+	{ "GET", "/metrics", route_metrics, 0 },
 };
 const size_t routes_count = NELEM(routes);
 

@@ -48,6 +48,9 @@ static const struct config_key keys[] = {
 	/* 32 MiB by default; the catalogue is about 1 MiB today. */
 	{ "FLR_SYNC_MAX_BYTES", CONF_INT, OFF(sync_max_bytes), 0, "33554432",
 	    1024, 268435456 },
+	/* flr-api.service's RuntimeDirectory: gone when the pool stops. */
+	{ "FLR_METRICS_FILE", CONF_STRING, OFF(metrics_file), 0,
+	    "/run/flr/metrics", 1, 0 },
 };
 
 static int

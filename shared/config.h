@@ -26,6 +26,8 @@ struct config {
 	long long sync_timeout_s; /* whole transfer, per try */
 	long long sync_retry_delay_ms; /* before try 2; doubles after */
 	long long sync_max_bytes; /* response body cap */
+	/* The worker pool's shared metrics segment (shared/metrics.h). */
+	const char *metrics_file;
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 
 /*
  * The length of a libpq message to log: at most 400 bytes, without the
@@ -58,8 +59,13 @@ db_connect(struct db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		const char *m = PQerrorMessage(db->conn);
 
+		metrics_db_error(db->metrics, MDB_CONNECT);
 		log_warn("database connection failed: %.*s", msg_len(m), m);
+		return;
 	}
+	if (db->connected_once)
+		metrics_db_reconnect(db->metrics);
+	db->connected_once = 1;
 }
 
 /*
@@ -108,10 +114,12 @@ db_prepare_all(struct db *db)
 			continue;
 		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		if (!ok)
+		if (!ok) {
+			metrics_db_error(db->metrics, MDB_STATEMENT);
 			log_error("prepare %s: %.*s", d->name,
 			    msg_len(PQresultErrorMessage(r)),
 			    PQresultErrorMessage(r));
+		}
 		PQclear(r);
 		if (!ok || (d->columns != NULL && !columns_match(db, d)))
 			return -1;
@@ -193,6 +201,7 @@ classify(struct db *db, PGresult *r, const char *what)
 	const char *msg;
 
 	if (PQstatus(db->conn) != CONNECTION_OK) {
+		metrics_db_error(db->metrics, MDB_LOST);
 		msg = PQerrorMessage(db->conn);
 		log_error("%s: connection lost: %.*s", what, msg_len(msg), msg);
 		db->prepared = 0;
@@ -205,11 +214,13 @@ classify(struct db *db, PGresult *r, const char *what)
 	/* Class 08 (connection) and 57P (shutdown) mean: reconnect. */
 	if (state != NULL &&
 	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)) {
+		metrics_db_error(db->metrics, MDB_LOST);
 		PQfinish(db->conn);
 		db->conn = NULL;
 		db->prepared = 0;
 		return DB_UNAVAILABLE;
 	}
+	metrics_db_error(db->metrics, MDB_STATEMENT);
 	return DB_ERROR;
 }
 

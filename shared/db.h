@@ -21,6 +21,8 @@ enum db_status {
 	DB__MAX
 };
 
+struct metrics;
+
 struct db {
 	PGconn *conn;
 	char *url;
@@ -28,11 +30,15 @@ struct db {
 	long long statement_timeout_ms;
 	int synchronous_commit_off;
 	int prepared;
+	int connected_once; /* a later connection is a reconnect */
+	/* Where errors and reconnects are counted (NULL: nowhere). */
+	struct metrics *metrics;
 };
 
 /*
  * Remember how to connect and try once.  A failed first connection is
- * not fatal: db_ready() retries.  Call db_close() to release.
+ * not fatal: db_ready() retries.  Call db_close() to release.  Set
+ * db->metrics afterwards to count errors and reconnects.
  */
 void db_init(struct db *db, const char *url, const char *app_name,
     long long statement_timeout_ms, int synchronous_commit_off);

@@ -234,6 +234,40 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM sync_meta",
 	    0, "catalog_version,last_sync_ms,now_ms" },
 
+	/*
+	 * What the ETags of conditional GETs are made of, besides the
+	 * catalogue (shared/etag.c): the report version (the sum of
+	 * 008_data_version.sql's counters), the upstream import's version,
+	 * the time (us since the epoch) of the oldest report still inside
+	 * a window of the last $1 seconds (NULL: all time, no window), and
+	 * the oldest availability day kept.  Each is an index probe.
+	 */
+	[STMT_DATA_VERSIONS] = { "data_versions",
+	    "SELECT (SELECT coalesce(sum(version), 0) FROM report_version)"
+	    "::bigint AS reports,"
+	    " (SELECT version FROM upstream_meta) AS upstream,"
+	    " (SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint"
+	    "  FROM model_feedback WHERE $1::integer IS NOT NULL"
+	    "  AND created_at >= now() - make_interval(secs => $1::integer))"
+	    " AS oldest_us,"
+	    " (SELECT to_char(min(day), 'YYYY-MM-DD')"
+	    "  FROM model_availability_snapshots) AS first_day",
+	    1, "reports,upstream,oldest_us,first_day" },
+
+	/*
+	 * The gauges of a /metrics scrape: active models, and the age in ms
+	 * of the last successful catalogue sync and upstream import (NULL
+	 * while there has been none).
+	 */
+	[STMT_METRICS_GAUGES] = { "metrics_gauges",
+	    "SELECT (SELECT count(*) FROM free_models WHERE is_active)"
+	    " AS active_models,"
+	    " " MS("now()") " - " MS("m.last_success_at") " AS sync_age_ms,"
+	    " (SELECT " MS("now()") " - " MS("u.last_success_at")
+	    "  FROM upstream_meta u) AS upstream_age_ms"
+	    " FROM sync_meta m",
+	    0, "active_models,sync_age_ms,upstream_age_ms" },
+
 	/* accounts and operations */
 
 	/*

@@ -2,9 +2,10 @@
 # with the shared nginx/flr-api.conf) in front of real flr-api workers:
 # TLS 1.2/1.3 only with a throwaway self-signed certificate, HSTS, the
 # HTTP -> HTTPS redirect, the per-client flood limit's 429 problem
-# document, and the 16 KiB body cap.  The production files are used as
-# they are, with only the host-specific lines (ports, certificate, socket,
-# ACME webroot) rewritten for loopback; each rewrite must match, so a
+# document, the 16 KiB body cap and the /metrics allow list.  The
+# production files are used as they are, with only the host-specific
+# lines (ports, certificate, socket, ACME webroot) rewritten for
+# loopback; each rewrite must match, so a
 # change to those lines fails here instead of testing something else.
 # HTTPS requests go through curl (HTTP::Tiny would need IO::Socket::SSL,
 # which is not core Perl).
@@ -290,6 +291,22 @@ for my $c ([ 'TRACE', [ '-X', 'TRACE', "$base/api/livez" ], 405,
 	ok(!exists $r->{headers}{'strict-transport-security'},
 	    '... without HSTS');
 }
+# --- /metrics: loopback only, as the site ships -----------------------------
+$r = curl_i("$base/metrics");
+is($r->{status}, 200, '/metrics from 127.0.0.1: 200');
+like($r->{headers}{'content-type'} // '', qr{^text/plain; version=0\.0\.4},
+    '/metrics: the Prometheus text format');
+like($r->{content}, qr/^flr_worker_starts_total 2$/m,
+    '/metrics: both workers of the pool counted');
+like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
+    '/metrics: HSTS');
+$r = curl_i('--interface', '127.0.0.2', "$base/metrics");
+problem_is($r, 403, 'forbidden', undef,
+    '/metrics from an address the site does not list: 403 problem');
+like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
+    'HSTS on the 403');
+is(curl_i('--interface', '127.0.0.2', "$base/api/livez")->{status}, 200,
+    'the API answers that address');
 
 # --- Plain HTTP ------------------------------------------------------------
 $r = curl_i("http://127.0.0.1:$plain/api/v1/models/ids?topN=3");

@@ -80,6 +80,7 @@ my %want = (
 	'etc/nginx/flr/flr-errors.conf' => '0644',
 	'etc/nginx/flr/flr-problem.conf' => '0644',
 	'etc/nginx/flr/fastcgi-params.conf' => '0644',
+	'etc/nginx/flr/flr-metrics.conf' => '0644',
 	'etc/nginx/sites-available/flr' => '0644',
 	'etc/nginx/conf.d/flr-http.conf' => '0644',
 	'etc/flr/flr.env.example' => '0600',

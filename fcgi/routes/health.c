@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "availability.h"
+#include "conditional.h"
 #include "guard.h"
 #include "json.h"
 #include "listing.h"
@@ -81,8 +82,15 @@ route_health(struct app *app, struct request *req, struct response *res)
 	if (l.p.my_reports && (l.uid = my_user(app, req, res)) < 0)
 		return;
 	l.flags = LISTING_REPORTED;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK ||
-	    listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK ||
+	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+		response_unavailable(res);
+		return;
+	}
+	/* One's own reports are nobody else's business, nor a cache's. */
+	if (conditional_catalog(app, req, res, ETAG_HEALTH, &l, &meta,
+	        l.p.my_reports ? "private, max-age=60" : "public, max-age=60"))
+		return;
+	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK ||
 	    timeline_shape(l.p.range, meta.now_ms, &t) != 0 ||
 	    timeline_load(&t, l.uid, &app->db, req->arena) != DB_OK ||
 	    listing_upstream(&app->db, &up) != DB_OK) {
@@ -111,7 +119,6 @@ route_health(struct app *app, struct request *req, struct response *res)
 	jw_key(&w, "upstream"), listing_write_upstream(&w, &up);
 	jw_key(&w, "count"), jw_int(&w, (long long)l.n);
 	jw_obj_end(&w);
-	/* One's own reports are nobody else's business, nor a cache's. */
 	response_header(res, "Cache-Control", "%s, max-age=60",
 	    l.p.my_reports ? "private" : "public");
 }
@@ -128,8 +135,14 @@ route_availability(struct app *app, struct request *req, struct response *res)
 	memset(&l, 0, sizeof(l));
 	if (request_params(req, res, PR_AVAILABILITY, &l.p, &adj) != 0)
 		return;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK ||
-	    availability_load(&av, l.p.days, &app->db, req->arena) != DB_OK) {
+	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+		response_unavailable(res);
+		return;
+	}
+	if (conditional_catalog(app, req, res, ETAG_AVAILABILITY, &l, &meta,
+	        "public, max-age=300"))
+		return;
+	if (availability_load(&av, l.p.days, &app->db, req->arena) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}

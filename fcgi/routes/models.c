@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conditional.h"
 #include "guard.h"
 #include "json.h"
 #include "listing.h"
@@ -20,12 +21,39 @@ struct counted_listing {
 };
 
 /*
+ * The conditional GET of a counted listing.  A 304 has passed the key
+ * and the quota like any other answer, so it is counted and logged.
+ * Returns 1 when res is complete (the 304, or a 503).
+ */
+static int
+counted_not_modified(struct app *app, struct request *req, struct response *res,
+    struct counted_listing *cl, enum etag_kind kind)
+{
+	struct etag_input in = {
+		.kind = kind,
+		.p = &cl->l.p,
+		.prefs = &cl->prefs,
+		.uid = cl->l.uid,
+		.catalog_version = cl->who.catalog_version,
+		.last_sync_ms = cl->who.last_sync_ms,
+		.now_ms = cl->who.db_now_ms,
+		.stale_after = app->cfg.stale_after,
+	};
+
+	if (!conditional_get(app, req, res, &in, "private, max-age=60"))
+		return 0;
+	if (res->status == 304)
+		pending_log(app, req, &cl->who, req->path, 304, NULL, 0);
+	return 1;
+}
+
+/*
  * Everything both endpoints share, up to the sorted and capped list.
- * Returns 0, or -1 with the refusal written to res.
+ * Returns 0, or -1 with the refusal (or the 304) written to res.
  */
 static int
 build_listing(struct app *app, struct request *req, struct response *res,
-    struct counted_listing *cl)
+    struct counted_listing *cl, enum etag_kind kind)
 {
 	struct param_adjustments adj;
 	struct listing *l = &cl->l;
@@ -48,6 +76,8 @@ build_listing(struct app *app, struct request *req, struct response *res,
 	l->flags = LISTING_ACTIVE;
 	l->uid = l->p.my_reports ? cl->who.user_id : 0;
 	l->prefs = &cl->prefs;
+	if (counted_not_modified(app, req, res, cl, kind))
+		return -1;
 	st = catalog_refresh(&app->catalog, &app->db, cl->who.catalog_version,
 	    cl->who.last_sync_ms);
 	if (st == DB_OK)
@@ -101,7 +131,7 @@ route_models_ids(struct app *app, struct request *req, struct response *res)
 	struct jw w;
 	size_t i;
 
-	if (build_listing(app, req, res, &cl) != 0)
+	if (build_listing(app, req, res, &cl, ETAG_IDS) != 0)
 		return;
 	jw_init(&w, &res->body);
 	jw_obj_begin(&w);
@@ -154,7 +184,7 @@ route_models_full(struct app *app, struct request *req, struct response *res)
 	struct counted_listing cl;
 	struct jw w;
 
-	if (build_listing(app, req, res, &cl) != 0)
+	if (build_listing(app, req, res, &cl, ETAG_FULL) != 0)
 		return;
 	jw_init(&w, &res->body);
 	if (write_full(app, &w, &cl.l, cl.who.last_sync_ms) != DB_OK) {
@@ -182,8 +212,14 @@ route_demo_models(struct app *app, struct request *req, struct response *res)
 	if (request_params(req, res, PR_DEMO, &l.p, &adj) != 0)
 		return;
 	l.flags = LISTING_ACTIVE;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK ||
-	    listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK) {
+	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+		response_unavailable(res);
+		return;
+	}
+	if (conditional_catalog(
+	        app, req, res, ETAG_DEMO, &l, &meta, "public, max-age=60"))
+		return;
+	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}

@@ -24,6 +24,8 @@
 
 static const enum stmt typed[] = {
 	STMT_PING,
+	STMT_DATA_VERSIONS,
+	STMT_METRICS_GAUGES,
 	STMT_KEY_LIST,
 	STMT_ADMIN_KEY_LIST,
 	STMT_USER_LOCK,

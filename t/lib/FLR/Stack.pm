@@ -109,6 +109,8 @@ sub pg { $_[0]{pg} }
 sub port { $_[0]{port} }
 sub socket_path { $_[0]{socket} }
 sub api_log_path { "$_[0]{dir}/api.log" }
+# The workers' shared metrics segment (FLR_METRICS_FILE).
+sub metrics_path { "$_[0]{dir}/metrics" }
 sub api_log { FLR::Pg::slurp("$_[0]{dir}/api.log") }
 sub nginx_error_log { FLR::Pg::slurp("$_[0]{dir}/nginx-error.log") }
 sub database_url { $_[0]{pg} ? $_[0]{pg}->url : $_[0]{database_url} }
@@ -191,7 +193,8 @@ sub set_env {
 sub worker_env {
 	my ($self) = @_;
 	return FLR::Pg::clean_env(DATABASE_URL => $self->database_url,
-	    FLR_LOG_LEVEL => 'info', %{$self->{env}});
+	    FLR_LOG_LEVEL => 'info',
+	    FLR_METRICS_FILE => $self->metrics_path, %{$self->{env}});
 }
 
 # multiwatch gives up on a slot whose worker died more than -r times,

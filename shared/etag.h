@@ -1,0 +1,89 @@
+/*
+ * ETags of the listings, the demo listing, health and availability,
+ * made before the body from cheap versions of what the body is built
+ * from, and If-None-Match (RFC 9110 §13.1.2) against them.
+ *
+ * A tag stands for: the catalogue's version and last sync (sync_meta),
+ * the report version (schema/008_data_version.sql), the upstream
+ * import's version (upstream_meta), the request's normalised
+ * parameters (with the key's saved preferences applied, and its saved
+ * exclusions, on the counted listings; the user for myReports), and
+ * the time, as far as the body depends on it: the oldest report still
+ * in the window (its counts change when that report leaves it, at no
+ * other moment), the timeline's first bucket, the UTC day, and the
+ * staleness markers.  Each of these only ever moves forward and is read
+ * before the body is, so a body is never older than its tag, and two
+ * equal tags bracket a time in which the body could not change.
+ *
+ * The tags are weak (W/"…"): bodies carry per-request members
+ * (requestId, generatedAt, lastUpdated of health and availability) that
+ * differ byte for byte between two answers that mean the same.
+ */
+#ifndef FLR_ETAG_H
+#define FLR_ETAG_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "params.h"
+#include "prefs.h"
+
+#define ETAG_SIZE 40 /* W/"<32 hex digits>" and the NUL */
+
+/* Which body a tag is of: the same inputs make another body per route. */
+enum etag_kind {
+	ETAG_IDS, /* /api/v1/models/ids */
+	ETAG_FULL, /* /api/v1/models/full */
+	ETAG_DEMO, /* /api/demo/models */
+	ETAG_HEALTH, /* /api/health */
+	ETAG_AVAILABILITY, /* /api/availability */
+	ETAG__MAX
+};
+
+/* What the request and the catalogue contribute. */
+struct etag_input {
+	enum etag_kind kind;
+	const struct list_params *p; /* normalised, preferences applied */
+	const struct prefs *prefs; /* the key's exclusions, or NULL */
+	long long uid; /* whose reports (myReports), or 0 */
+	long long catalog_version; /* as the body's catalogue has it */
+	int64_t last_sync_ms; /* -1: never synced */
+	int64_t now_ms; /* the database's clock the body uses */
+	long long stale_after; /* FLR_STALE_AFTER, for the listings */
+};
+
+/* What the database contributes (STMT_DATA_VERSIONS). */
+struct data_versions {
+	long long reports;
+	long long upstream; /* -1: no upstream row */
+	int64_t oldest_us; /* oldest report in the window; -1: none */
+	char first_day[11]; /* oldest availability day; "" when none */
+};
+
+/*
+ * Read the versions for a window of the last window_s seconds (-1: all
+ * time).  Returns DB_OK, DB_UNAVAILABLE or DB_ERROR.
+ */
+enum db_status data_versions_read(
+    struct db *db, long long window_s, struct data_versions *out) WUR;
+
+/* The weak tag of in and v into out (pure). */
+void etag_compose(const struct etag_input *in, const struct data_versions *v,
+    char out[ETAG_SIZE]);
+
+/*
+ * data_versions_read() for in's window, then etag_compose().  Returns
+ * DB_OK with out, or DB_UNAVAILABLE / DB_ERROR.
+ */
+enum db_status etag_compute(
+    struct db *db, const struct etag_input *in, char out[ETAG_SIZE]) WUR;
+
+/*
+ * 1 when an If-None-Match value (NULL: absent) matches tag by the weak
+ * comparison: "*", or a comma-separated list of entity tags one of
+ * which has tag's opaque part, W/ or not.  A malformed value matches
+ * nothing (the full answer is always a correct one).
+ */
+int etag_match(const char *if_none_match, const char *tag);
+
+#endif
