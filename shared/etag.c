@@ -9,7 +9,14 @@
 #include "timeline.h"
 
 /* Columns of STMT_DATA_VERSIONS. */
-enum { V_REPORTS, V_UPSTREAM, V_OLDEST, V_FIRST_DAY };
+enum {
+	V_REPORTS,
+	V_UPSTREAM,
+	V_OLDEST,
+	V_FIRST_DAY,
+	V_ENDPOINTS,
+	V_OLDEST_UPSTREAM
+};
 
 enum db_status
 data_versions_read(struct db *db, long long window_s, struct data_versions *out)
@@ -37,6 +44,8 @@ data_versions_read(struct db *db, long long window_s, struct data_versions *out)
 	out->oldest_us = db_get_ll(r, 0, V_OLDEST, -1);
 	day = db_get_str(r, 0, V_FIRST_DAY);
 	snprintf(out->first_day, sizeof(out->first_day), "%s", day ? day : "");
+	out->endpoints_us = db_get_ll(r, 0, V_ENDPOINTS, -1);
+	out->oldest_upstream_us = db_get_ll(r, 0, V_OLDEST_UPSTREAM, -1);
 	PQclear(r);
 	return DB_OK;
 }
@@ -46,13 +55,16 @@ static void
 put_params(struct buf *b, const struct etag_input *in)
 {
 	const struct list_params *p = in->p;
-	char rate[32] = "-";
+	char rate[32] = "-", uptime[32] = "-";
 
 	if (p->max_error_rate >= 0)
 		format_number(p->max_error_rate, rate);
-	buf_printf(b, "f=%u s=%d n=%lld e=%s m=%lld r=%d me=%d d=%lld\n",
+	if (p->min_uptime >= 0)
+		format_number(p->min_uptime, uptime);
+	buf_printf(b,
+	    "f=%u s=%d n=%lld e=%s m=%lld r=%d me=%d d=%lld src=%d mu=%s\n",
 	    p->filters, (int)p->sort, p->top_n, rate, p->min_reports,
-	    (int)p->range, p->my_reports, p->days);
+	    (int)p->range, p->my_reports, p->days, (int)p->source, uptime);
 	if (p->my_reports)
 		buf_printf(b, "uid=%lld\n", in->uid);
 }
@@ -106,7 +118,9 @@ etag_compose(const struct etag_input *in, const struct data_versions *v,
 	    in->catalog_version, (long long)in->last_sync_ms);
 	/* Availability shows no report counts. */
 	if (in->kind != ETAG_AVAILABILITY)
-		buf_printf(&b, "rep=%lld up=%lld\n", v->reports, v->upstream);
+		buf_printf(&b, "rep=%lld up=%lld ep=%lld upold=%lld\n",
+		    v->reports, v->upstream, (long long)v->endpoints_us,
+		    (long long)v->oldest_upstream_us);
 	put_params(&b, in);
 	put_time(&b, in, v);
 	for (i = 0; in->prefs != NULL && i < in->prefs->n_exclude; i++)

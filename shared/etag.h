@@ -5,12 +5,14 @@
  *
  * A tag stands for: the catalogue's version and last sync (sync_meta),
  * the report version (schema/008_data_version.sql), the upstream
- * import's version (upstream_meta), the request's normalised
+ * import's version (upstream_meta), the last fetch of OpenRouter's
+ * endpoint statistics, the request's normalised
  * parameters (with the key's saved preferences applied, and its saved
  * exclusions, on the counted listings; the user for myReports), and
  * the time, as far as the body depends on it: the oldest report still
  * in the window (its counts change when that report leaves it, at no
- * other moment), the timeline's first bucket, the UTC day, and the
+ * other moment), likewise the oldest upstream bucket still in it, the
+ * timeline's first bucket, the UTC day, and the
  * staleness markers.  Each of these only ever moves forward and is read
  * before the body is, so a body is never older than its tag, and two
  * equal tags bracket a time in which the body could not change.
@@ -58,6 +60,8 @@ struct data_versions {
 	long long upstream; /* -1: no upstream row */
 	int64_t oldest_us; /* oldest report in the window; -1: none */
 	char first_day[11]; /* oldest availability day; "" when none */
+	int64_t endpoints_us; /* last endpoint statistics fetch; -1: none */
+	int64_t oldest_upstream_us; /* oldest upstream bucket in the window */
 };
 
 /*

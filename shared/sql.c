@@ -239,8 +239,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * catalogue (shared/etag.c): the report version (the sum of
 	 * 008_data_version.sql's counters), the upstream import's version,
 	 * the time (us since the epoch) of the oldest report still inside
-	 * a window of the last $1 seconds (NULL: all time, no window), and
-	 * the oldest availability day kept.  Each is an index probe.
+	 * a window of the last $1 seconds (NULL: all time, no window), the
+	 * oldest availability day kept, the last fetch of OpenRouter's
+	 * endpoint statistics, and the oldest upstream bucket still inside
+	 * the window (imported buckets leave it as time passes, like
+	 * reports).  Each is an index probe or a scan of a small table.
 	 */
 	[STMT_DATA_VERSIONS] = { "data_versions",
 	    "SELECT (SELECT coalesce(sum(version), 0) FROM report_version)"
@@ -251,8 +254,15 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  AND created_at >= now() - make_interval(secs => $1::integer))"
 	    " AS oldest_us,"
 	    " (SELECT to_char(min(day), 'YYYY-MM-DD')"
-	    "  FROM model_availability_snapshots) AS first_day",
-	    1, "reports,upstream,oldest_us,first_day" },
+	    "  FROM model_availability_snapshots) AS first_day,"
+	    " (SELECT (extract(epoch FROM max(fetched_at)) * 1000000)::bigint"
+	    "  FROM model_endpoint_stats) AS endpoints_us,"
+	    " (SELECT (extract(epoch FROM min(bucket)) * 1000000)::bigint"
+	    "  FROM upstream_rollup WHERE $1::integer IS NOT NULL"
+	    "  AND bucket >= now() - make_interval(secs => $1::integer))"
+	    " AS oldest_upstream_us",
+	    1, "reports,upstream,oldest_us,first_day,endpoints_us,"
+	    "oldest_upstream_us" },
 
 	/*
 	 * The gauges of a /metrics scrape: active models, and the age in ms

@@ -158,6 +158,27 @@ SQL
 	    'minUptime is clamped like every number');
 }
 
+# --- ETags follow every source. ------------------------------------------------
+{
+	my ($r) = get('/api/v1/models/full?topN=100');
+	my $tag = $r->{headers}{etag};
+	ok($tag, 'an ETag');
+	($r) = get('/api/v1/models/full?topN=100', 'If-None-Match' => $tag);
+	is($r->{status}, 304, 'unchanged: 304');
+	($r) = get('/api/v1/models/full?topN=100&source=local', 'If-None-Match' => $tag);
+	is($r->{status}, 200, 'another source: another tag');
+	($r) = get('/api/v1/models/full?topN=100&minUptime=50', 'If-None-Match' => $tag);
+	is($r->{status}, 200, 'another minUptime: another tag');
+	$pg->psql("UPDATE model_endpoint_stats SET fetched_at = now(), uptime_30m = 10"
+	    . " WHERE model_id = '$c'");
+	($r) = get('/api/v1/models/full?topN=100', 'If-None-Match' => $tag);
+	is($r->{status}, 200, 'new endpoint statistics: a new tag');
+	$tag = $r->{headers}{etag};
+	$pg->psql("UPDATE upstream_meta SET version = version + 1");
+	($r) = get('/api/v1/models/full?topN=100', 'If-None-Match' => $tag);
+	is($r->{status}, 200, 'a new upstream import: a new tag');
+}
+
 # --- The export: our own reports only. --------------------------------------
 {
 	my $r = $s->request('GET', '/api/federation/export');
