@@ -14,6 +14,8 @@ package FLR::Stack;
 # multiwatch children) and nothing else.
 
 use strict;
+use IO::Socket::UNIX;
+use Socket qw(SOCK_STREAM);
 use warnings;
 
 use Carp qw(croak);
@@ -237,7 +239,11 @@ sub start_workers {
 	    '--', $mw, '-f', $self->{workers}, @MULTIWATCH_RETRY, '--',
 	    $self->{api} ], $self->worker_env, $self->api_log_path);
 	my $deadline = time + 10;
-	until (-S $sock) {
+	# spawn-fcgi binds the socket, sets its owner and mode, and only
+	# then listens: wait for a connection to go through, or nginx could
+	# meet a socket that refuses (a 502) in between.
+	until (-S $sock && IO::Socket::UNIX->new(Peer => $sock,
+	    Type => SOCK_STREAM)) {
 		if (!alive($pid) || time > $deadline) {
 			$self->stop_group($pid, 1);
 			croak "FLR::Stack: the workers did not start; api.log:\n"
