@@ -22,6 +22,7 @@ our ($WORKER_USER, $WORKER_GROUP) = ('nobody', 'nogroup');
 
 # The admin routes' limit per client address: production's (flr-http.conf).
 our $ADMIN_RATE = '2r/s';
+our $DEMO_RATE = '5r/s';
 
 # render($template_text, \%vars) -> text with every @NAME@ replaced by
 # $vars{NAME}.  A placeholder without a value is an error, so a typo in
@@ -42,7 +43,8 @@ sub render {
 }
 
 # write_config(rundir => $dir, listen => '127.0.0.1:8080',
-#              socket => $path, admin_rate => '2r/s')
+#              socket => $path, admin_rate => '2r/s',
+#              demo_rate => '5r/s')
 #   -> path of the nginx.conf written
 #
 # Also (re)creates the run directory's flr -> nginx/ symlink, the temp
@@ -61,6 +63,7 @@ sub write_config {
 		LISTEN => $o{listen} // croak('write_config: listen'),
 		SOCKET => $o{socket} // croak('write_config: socket'),
 		ADMIN_RATE => $o{admin_rate} // $ADMIN_RATE,
+		DEMO_RATE => $o{demo_rate} // $DEMO_RATE,
 		NGINX_DIR => $NGINX_DIR,
 	});
 	make_path("$rundir/nginx-tmp", { mode => 0755 });

@@ -49,6 +49,7 @@ my %LIVE;
 #   admin_rate   nginx's limit on the admin routes per client address
 #                (production's, 2r/s with a burst of 20; a test that
 #                drives them hard passes e.g. '1000r/s')
+#   demo_rate    the same for /api/demo/models (5r/s with a burst of 30)
 #   dir          run directory: socket, logs, nginx files (a temp dir,
 #                removed at the end); keep => 1 leaves it in place
 sub new {
@@ -65,6 +66,7 @@ sub new {
 		keep => $o{keep} ? 1 : 0,
 		want_port => $o{port},
 		admin_rate => $o{admin_rate},
+		demo_rate => $o{demo_rate},
 		http => HTTP::Tiny->new(timeout => 15, agent => 'flr-tests/1'),
 	}, $class;
 	croak "FLR::Stack: $self->{api} is not built (make $self->{api})"
@@ -289,7 +291,8 @@ sub start_nginx {
 		    // FLR::Pg::free_port();
 		my $conf = FLR::Nginx::write_config(rundir => $self->{dir},
 		    listen => "127.0.0.1:$port", socket => $self->{socket},
-		    admin_rate => $self->{admin_rate});
+		    admin_rate => $self->{admin_rate},
+		    demo_rate => $self->{demo_rate});
 		my $mark = -s $err_log // 0;
 		my $pid = $self->spawn([ FLR::Nginx::bin(), '-p', "$self->{dir}/",
 		    '-c', $conf, '-e', $err_log ], FLR::Pg::clean_env(), $err_log);
