@@ -2,8 +2,9 @@
  * The OpenRouter sync (SPEC 7): fetch the model list, keep the free
  * models, and bring free_models, model_availability_snapshots and
  * sync_meta up to date in one transaction, recording the run in
- * sync_runs.  Used by flr-sync and by the admin route, so it keeps no
- * state between calls and never exits.
+ * sync_runs (shared/sync_catalog.c; transfers go through
+ * shared/fetch.c).  Used by flr-sync and by the admin route, so it
+ * keeps no state between calls and never exits.
  *
  * Only one sync runs at a time, across all hosts: the run holds the
  * PostgreSQL advisory lock 7246002 (pg_try_advisory_lock) from before
