@@ -592,5 +592,97 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " models_deactivated = $7, error = $8"
 	    " WHERE id = $1",
 	    8, NULL },
+
+	/* OpenRouter's endpoint statistics (flr-sync) */
+
+	/*
+	 * The active models to ask about this run, at most $1: those never
+	 * asked first, then the least recently asked, so that across runs
+	 * every model gets its turn (model_endpoint_attempts, 007).
+	 */
+	[STMT_ENDPOINT_DUE] = { "endpoint_due",
+	    "SELECT f.id AS model_id"
+	    " FROM free_models f"
+	    " LEFT JOIN model_endpoint_attempts a ON a.model_id = f.id"
+	    " WHERE f.is_active"
+	    " ORDER BY a.attempted_at NULLS FIRST, f.id COLLATE \"C\""
+	    " LIMIT $1::integer",
+	    1, "model_id" },
+
+	/*
+	 * What one run learnt, from $1: a JSON array with one object per
+	 * model asked, {model_id, error} for a failure, else the folded
+	 * figures {model_id, endpoints, uptime_5m, uptime_30m, uptime_1d,
+	 * latency_p50_ms, throughput_p50, providers} (null: not given).
+	 * Every model asked has its attempt recorded; a failure leaves its
+	 * statistics and history alone, a success replaces its statistics
+	 * and adds a history row.  A model no longer in the catalogue is
+	 * skipped.  One row: models recorded, statistics stored, history
+	 * rows added.
+	 */
+	[STMT_ENDPOINT_APPLY] = { "endpoint_apply",
+	    "WITH src AS ("
+	    " SELECT s.model_id, s.error, s.endpoints, s.uptime_5m,"
+	    "  s.uptime_30m, s.uptime_1d, s.latency_p50_ms, s.throughput_p50,"
+	    "  coalesce(s.providers, '{}') AS providers"
+	    " FROM jsonb_to_recordset($1::jsonb) AS s (model_id text,"
+	    "  error text, endpoints integer, uptime_5m float8,"
+	    "  uptime_30m float8, uptime_1d float8, latency_p50_ms float8,"
+	    "  throughput_p50 float8, providers text[])"
+	    " WHERE EXISTS (SELECT 1 FROM free_models f"
+	    "  WHERE f.id = s.model_id)"
+	    "), att AS ("
+	    " INSERT INTO model_endpoint_attempts AS a (model_id,"
+	    "  attempted_at, last_error)"
+	    " SELECT model_id, now(), error FROM src"
+	    " ON CONFLICT (model_id) DO UPDATE"
+	    "  SET attempted_at = excluded.attempted_at,"
+	    "  last_error = excluded.last_error"
+	    " RETURNING a.model_id"
+	    "), st AS ("
+	    " INSERT INTO model_endpoint_stats AS m (model_id, fetched_at,"
+	    "  endpoints, uptime_5m, uptime_30m, uptime_1d, latency_p50_ms,"
+	    "  throughput_p50, providers)"
+	    " SELECT model_id, now(), endpoints, uptime_5m, uptime_30m,"
+	    "  uptime_1d, latency_p50_ms, throughput_p50, providers"
+	    " FROM src WHERE error IS NULL"
+	    " ON CONFLICT (model_id) DO UPDATE"
+	    "  SET fetched_at = excluded.fetched_at,"
+	    "  endpoints = excluded.endpoints,"
+	    "  uptime_5m = excluded.uptime_5m,"
+	    "  uptime_30m = excluded.uptime_30m,"
+	    "  uptime_1d = excluded.uptime_1d,"
+	    "  latency_p50_ms = excluded.latency_p50_ms,"
+	    "  throughput_p50 = excluded.throughput_p50,"
+	    "  providers = excluded.providers"
+	    " RETURNING m.model_id"
+	    "), hist AS ("
+	    " INSERT INTO model_endpoint_history (model_id, fetched_at,"
+	    "  uptime_30m, latency_p50_ms, throughput_p50)"
+	    " SELECT model_id, now(), uptime_30m, latency_p50_ms,"
+	    "  throughput_p50"
+	    " FROM src WHERE error IS NULL"
+	    " ON CONFLICT DO NOTHING"
+	    " RETURNING 1"
+	    ") SELECT (SELECT count(*) FROM att) AS attempted,"
+	    " (SELECT count(*) FROM st) AS stored,"
+	    " (SELECT count(*) FROM hist) AS history",
+	    1, "attempted,stored,history" },
+
+	/*
+	 * Retention of the endpoint history, with the availability
+	 * snapshots' cutoff: up to $2 of the oldest rows fetched before
+	 * the UTC day $1 (STMT_RETENTION_CUTOFFS' availability date), so
+	 * both keep the same days.
+	 */
+	[STMT_RETENTION_ENDPOINT_HISTORY] = { "retention_endpoint_history",
+	    "WITH d AS ("
+	    " DELETE FROM model_endpoint_history WHERE ctid = ANY (ARRAY ("
+	    "  SELECT ctid FROM model_endpoint_history"
+	    "  WHERE fetched_at < $1::date::timestamp AT TIME ZONE 'UTC'"
+	    "  ORDER BY fetched_at LIMIT $2::integer))"
+	    " RETURNING 1"
+	    ") SELECT count(*) AS deleted FROM d",
+	    2, "deleted" },
 };
 /* clang-format on */

@@ -40,6 +40,10 @@ enum stmt {
 	STMT_SYNC_RUN_START,
 	STMT_SYNC_APPLY,
 	STMT_SYNC_RUN_FINISH,
+	/* OpenRouter's endpoint statistics (flr-sync) */
+	STMT_ENDPOINT_DUE,
+	STMT_ENDPOINT_APPLY,
+	STMT_RETENTION_ENDPOINT_HISTORY,
 	STMT__MAX
 };
 

@@ -5,6 +5,7 @@
 
 #include "fetch.h"
 #include "sync_catalog.h"
+#include "sync_endpoints.h"
 #include "sync_lock.h"
 
 int
@@ -55,7 +56,11 @@ static enum sync_status
 run_locked(struct db *db, const struct config *cfg, struct sync_result *res,
     char *err, size_t errsz)
 {
-	return sync_catalog_run(db, cfg, res, err, errsz);
+	enum sync_status ss = sync_catalog_run(db, cfg, res, err, errsz);
+
+	if (ss == SYNC_OK)
+		sync_endpoints_run(db, cfg, res);
+	return ss;
 }
 
 enum sync_status

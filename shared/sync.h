@@ -42,6 +42,14 @@ struct sync_result {
 				     than half of active_before: kept */
 	long long catalog_version; /* after the run */
 	double duration_ms;
+	/*
+	 * The other health sources, after the catalogue; neither changes
+	 * the run's status.  OpenRouter's endpoint statistics are asked
+	 * for after a good catalogue, when configured (endpoints_ran).
+	 */
+	int endpoints_ran;
+	long long endpoints_fetched; /* models whose figures were stored */
+	long long endpoints_failed; /* models that kept their last figures */
 };
 
 /*

@@ -79,6 +79,9 @@ print_summary(const struct sync_result *r)
 		printf("; kept %lld missing models active (only %lld free "
 		       "for %lld active)",
 		    r->missing, r->free_models, r->active_before);
+	if (r->endpoints_ran)
+		printf("; endpoint stats: %lld fetched, %lld failed",
+		    r->endpoints_fetched, r->endpoints_failed);
 	printf(" (run %lld, %d %s, %.0f ms)\n", r->run_id, r->tries,
 	    r->tries == 1 ? "try" : "tries", r->duration_ms);
 }
@@ -121,12 +124,15 @@ step_retention(struct db *db, const struct config *cfg)
 		fprintf(stderr, "flr-sync: retention: %s\n", err);
 		return -1;
 	}
-	if (r.feedback + r.rollup + r.request_logs + r.availability > 0)
-		printf("flr-sync: retention deleted %lld reports (and %lld "
-		       "rollup rows), %lld request logs, %lld availability "
-		       "days (%.0f ms)\n",
-		    r.feedback, r.rollup, r.request_logs, r.availability,
-		    r.duration_ms);
+	if (r.feedback + r.rollup + r.request_logs + r.availability == 0 &&
+	    r.endpoint_history == 0)
+		return 0;
+	printf("flr-sync: retention deleted %lld reports (and %lld "
+	       "rollup rows), %lld request logs, %lld availability days",
+	    r.feedback, r.rollup, r.request_logs, r.availability);
+	if (r.endpoint_history > 0)
+		printf(", %lld endpoint history rows", r.endpoint_history);
+	printf(" (%.0f ms)\n", r.duration_ms);
 	return 0;
 }
 
