@@ -278,6 +278,28 @@ db_end(struct db *db, enum db_end_how how)
 	return db_command(db, "ROLLBACK");
 }
 
+/* Columns of STMT_XACT_STATEMENT_TIMEOUT. */
+enum { XT_STATEMENT_TIMEOUT };
+
+enum db_status
+db_xact_statement_timeout(struct db *db, long long ms)
+{
+	char text[24];
+	const char *params[1] = { text };
+	enum db_status st;
+	PGresult *r;
+
+	snprintf(text, sizeof(text), "%lld", ms);
+	r = db_exec(db, STMT_XACT_STATEMENT_TIMEOUT, params, 1, &st);
+	if (r == NULL)
+		return st;
+	/* set_config() answers with the setting as it now reads. */
+	if (PQntuples(r) != 1 || db_get_str(r, 0, XT_STATEMENT_TIMEOUT) == NULL)
+		st = DB_ERROR;
+	PQclear(r);
+	return st;
+}
+
 /* Columns of STMT_PING. */
 enum { PING_OK };
 

@@ -85,6 +85,14 @@ enum db_status db_begin(struct db *db) WUR;
 enum db_status db_end(struct db *db, enum db_end_how how) WUR;
 
 /*
+ * Inside a transaction, let each of its statements run for up to ms
+ * milliseconds (STMT_XACT_STATEMENT_TIMEOUT); the connection's own
+ * statement_timeout is back when it ends.  Returns DB_OK, DB_ERROR or
+ * DB_UNAVAILABLE.
+ */
+enum db_status db_xact_statement_timeout(struct db *db, long long ms) WUR;
+
+/*
  * Run STMT_PING: DB_OK when the database answers a query, else
  * DB_UNAVAILABLE or DB_ERROR.  Nothing to free.
  */

@@ -684,5 +684,86 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " RETURNING 1"
 	    ") SELECT count(*) AS deleted FROM d",
 	    2, "deleted" },
+
+	/* the upstream's import (flr-sync) */
+
+	/*
+	 * Until the transaction ends, let each statement run for up to $1
+	 * ms: a bulk import of hundreds of thousands of rows needs more
+	 * than the connection's statement_timeout allows a request.
+	 */
+	[STMT_XACT_STATEMENT_TIMEOUT] = { "xact_statement_timeout",
+	    "SELECT set_config('statement_timeout', $1::bigint::text, true)"
+	    " AS statement_timeout",
+	    1, "statement_timeout" },
+
+	/*
+	 * A good import replaces what the last one brought, of either kind,
+	 * in one transaction with STMT_UPSTREAM_PUT_COUNTS or _RATES: first
+	 * every imported row goes.  The rows deleted of each table.
+	 */
+	[STMT_UPSTREAM_CLEAR] = { "upstream_clear",
+	    "WITH c AS (DELETE FROM upstream_rollup RETURNING 1),"
+	    " r AS (DELETE FROM upstream_rates RETURNING 1)"
+	    " SELECT (SELECT count(*) FROM c) AS rollup,"
+	    " (SELECT count(*) FROM r) AS rates",
+	    0, "rollup,rates" },
+
+	/*
+	 * An instance's export from $1 (its URL): $2 a JSON array of
+	 * {g: grain, b: bucket in unix seconds, m: model id, s, r, u, e:
+	 * the success, rate-limited, unavailable and error counts}, all
+	 * checked by flr-sync.  Records the success in upstream_meta.  One
+	 * row: the new version, models and rows.
+	 */
+	[STMT_UPSTREAM_PUT_COUNTS] = { "upstream_put_counts",
+	    "WITH ins AS ("
+	    " INSERT INTO upstream_rollup (grain, bucket, model_id,"
+	    "  success_count, rate_limited, unavailable, error)"
+	    " SELECT s.g, to_timestamp(s.b), s.m, s.s, s.r, s.u, s.e"
+	    " FROM jsonb_to_recordset($2::jsonb) AS s (g integer, b bigint,"
+	    "  m text, s integer, r integer, u integer, e integer)"
+	    " RETURNING model_id"
+	    "), meta AS ("
+	    " UPDATE upstream_meta SET url = $1, kind = 'flr',"
+	    "  last_success_at = now(), last_attempt_at = now(),"
+	    "  last_error = NULL,"
+	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
+	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    " RETURNING version, models, rows"
+	    ") SELECT version AS version, models AS models, rows AS rows"
+	    " FROM meta",
+	    2, "version,models,rows" },
+
+	/*
+	 * The hosted service's rates from $1 (its URL): $2 a JSON array of
+	 * {m: model id, w: window, r: error rate in percent}, checked by
+	 * flr-sync.  As STMT_UPSTREAM_PUT_COUNTS otherwise.
+	 */
+	[STMT_UPSTREAM_PUT_RATES] = { "upstream_put_rates",
+	    "WITH ins AS ("
+	    " INSERT INTO upstream_rates (model_id, time_range, error_rate)"
+	    " SELECT s.m, s.w, s.r"
+	    " FROM jsonb_to_recordset($2::jsonb) AS s (m text, w text,"
+	    "  r numeric)"
+	    " RETURNING model_id"
+	    "), meta AS ("
+	    " UPDATE upstream_meta SET url = $1, kind = 'hosted',"
+	    "  last_success_at = now(), last_attempt_at = now(),"
+	    "  last_error = NULL,"
+	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
+	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    " RETURNING version, models, rows"
+	    ") SELECT version AS version, models AS models, rows AS rows"
+	    " FROM meta",
+	    2, "version,models,rows" },
+
+	/*
+	 * A failed import changes no data row: only when it was tried and
+	 * why it failed ($1, one line).
+	 */
+	[STMT_UPSTREAM_FAILED] = { "upstream_failed",
+	    "UPDATE upstream_meta SET last_attempt_at = now(), last_error = $1",
+	    1, NULL },
 };
 /* clang-format on */

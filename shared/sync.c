@@ -7,6 +7,7 @@
 #include "sync_catalog.h"
 #include "sync_endpoints.h"
 #include "sync_lock.h"
+#include "sync_upstream.h"
 
 int
 sync_global_init(void)
@@ -58,8 +59,12 @@ run_locked(struct db *db, const struct config *cfg, struct sync_result *res,
 {
 	enum sync_status ss = sync_catalog_run(db, cfg, res, err, errsz);
 
+	/* Endpoint statistics need a good catalogue: its active models. */
 	if (ss == SYNC_OK)
 		sync_endpoints_run(db, cfg, res);
+	/* The upstream owes OpenRouter nothing; the database, everything. */
+	if (ss == SYNC_OK || ss == SYNC_UPSTREAM)
+		sync_upstream_run(db, cfg, res);
 	return ss;
 }
 

@@ -17,7 +17,11 @@
 
 #include "config.h"
 #include "db.h"
+#include "upstream.h"
 #include "util.h"
+
+/* Room for the reason of a failed upstream import. */
+#define SYNC_UPSTREAM_ERR_LEN 512
 
 enum sync_status {
 	SYNC_OK,
@@ -50,6 +54,16 @@ struct sync_result {
 	int endpoints_ran;
 	long long endpoints_fetched; /* models whose figures were stored */
 	long long endpoints_failed; /* models that kept their last figures */
+	/*
+	 * The upstream's import, when FLR_UPSTREAM_URL is set (upstream_ran),
+	 * after the catalogue whether it succeeded or failed upstream.
+	 */
+	int upstream_ran;
+	int upstream_ok;
+	enum upstream_kind upstream_kind; /* what answered; UNKNOWN if none */
+	long long upstream_models; /* imported by a good run */
+	long long upstream_rows;
+	char upstream_error[SYNC_UPSTREAM_ERR_LEN]; /* why it failed */
 };
 
 /*

@@ -82,6 +82,13 @@ print_summary(const struct sync_result *r)
 	if (r->endpoints_ran)
 		printf("; endpoint stats: %lld fetched, %lld failed",
 		    r->endpoints_fetched, r->endpoints_failed);
+	if (r->upstream_ran && r->upstream_ok)
+		printf("; upstream (%s): %lld %s of %lld models",
+		    upstream_kind_name(r->upstream_kind), r->upstream_rows,
+		    r->upstream_kind == UPSTREAM_HOSTED ? "rates" : "rows",
+		    r->upstream_models);
+	else if (r->upstream_ran)
+		printf("; upstream failed: %s", r->upstream_error);
 	printf(" (run %lld, %d %s, %.0f ms)\n", r->run_id, r->tries,
 	    r->tries == 1 ? "try" : "tries", r->duration_ms);
 }
