@@ -5,7 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum config_type { CONF_STRING, CONF_URL, CONF_INT, CONF_LOG_LEVEL, CONF__MAX };
+#include "fetch.h"
+
+enum config_type {
+	CONF_STRING,
+	CONF_URL, /* https, http or file */
+	CONF_BASE_URL, /* https or http, routes are appended to it */
+	CONF_INT,
+	CONF_LOG_LEVEL,
+	CONF__MAX
+};
+
+#define DEFAULT_BASE_URL "https://openrouter.ai/api/v1"
+#define MODELS_PATH "/models"
+/* Longest base URL: routes are appended, and it goes into logs. */
+#define BASE_URL_MAX 2000
 
 struct config_key {
 	const char *name;
@@ -24,10 +38,13 @@ static const struct config_key keys[] = {
 	    0 },
 	/* A short admin secret is guessable: ask for a real one. */
 	{ "ADMIN_SECRET", CONF_STRING, OFF(admin_secret), 0, NULL, 16, 0 },
+	/* Unset: {OPENROUTER_BASE_URL}/models (see derive_urls). */
 	{ "OPENROUTER_MODELS_URL", CONF_URL, OFF(openrouter_models_url), 0,
-	    "https://openrouter.ai/api/v1/models", 0, 0 },
+	    NULL, 0, 0 },
 	{ "OPENROUTER_API_KEY", CONF_STRING, OFF(openrouter_api_key), 0, NULL,
 	    1, 0 },
+	{ "OPENROUTER_BASE_URL", CONF_BASE_URL, OFF(openrouter_base_url), 0,
+	    DEFAULT_BASE_URL, 0, 0 },
 	{ "FLR_STALE_AFTER", CONF_INT, OFF(stale_after), 0, "3600", 1,
 	    31536000 },
 	{ "FLR_STATEMENT_TIMEOUT_MS", CONF_INT, OFF(statement_timeout_ms), 0,
@@ -51,6 +68,11 @@ static const struct config_key keys[] = {
 	/* flr-api.service's RuntimeDirectory: gone when the pool stops. */
 	{ "FLR_METRICS_FILE", CONF_STRING, OFF(metrics_file), 0,
 	    "/run/flr/metrics", 1, 0 },
+	{ "FLR_ENDPOINT_FETCH_MAX", CONF_INT, OFF(endpoint_fetch_max), 0, "100",
+	    0, 10000 },
+	{ "FLR_ENDPOINT_CONCURRENCY", CONF_INT, OFF(endpoint_concurrency), 0,
+	    "8", 1, 64 },
+	{ "FLR_UPSTREAM_URL", CONF_BASE_URL, OFF(upstream_url), 0, NULL, 0, 0 },
 };
 
 static int
@@ -64,6 +86,30 @@ valid_url(const char *s)
 		    s[strlen(schemes[i])] != '\0')
 			return 1;
 	return 0;
+}
+
+/*
+ * A base URL: https:// or http://, a host, printable ASCII without
+ * spaces, no query or fragment (routes are appended to it).  NULL when
+ * it is fine, else what is wrong.
+ */
+static const char *
+base_url_problem(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return "must be an https:// or http:// URL";
+	if (s[strcspn(s, ":") + 3] == '\0' || s[strcspn(s, ":") + 3] == '/')
+		return "must name a host";
+	if (len > BASE_URL_MAX)
+		return "must be at most 2000 bytes";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return "must not contain spaces or control characters";
+	if (strpbrk(s, "?#") != NULL)
+		return "must not have a query or a fragment";
+	return NULL;
 }
 
 static int
@@ -94,6 +140,16 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 		}
 		memcpy(field, &v, sizeof(v));
 		return 0;
+	case CONF_BASE_URL: {
+		const char *why = base_url_problem(v);
+
+		if (why != NULL) {
+			snprintf(err, errsz, "%s: %s", k->name, why);
+			return -1;
+		}
+		memcpy(field, &v, sizeof(v));
+		return 0;
+	}
 	case CONF_INT:
 		if (parse_int(v, k->min, k->max, &n) != 0) {
 			snprintf(err, errsz,
@@ -124,6 +180,42 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 	return -1;
 }
 
+/* 1 when the environment sets name (an empty value is unset). */
+static int
+is_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0';
+}
+
+/*
+ * The URLs that follow from others.  The catalogue is
+ * {OPENROUTER_BASE_URL}/models unless OPENROUTER_MODELS_URL says
+ * otherwise.  The endpoint statistics come from the base URL, unless
+ * the catalogue comes from somewhere else (a mirror, a file) and no
+ * base URL was set: then there is no OpenRouter API to ask.
+ */
+static void
+derive_urls(struct config *cfg)
+{
+	static char models[BASE_URL_MAX + sizeof(MODELS_PATH)];
+	struct buf b;
+
+	if (cfg->openrouter_models_url == NULL) {
+		buf_init(&b, sizeof(models) - 1);
+		if (fetch_join(&b, cfg->openrouter_base_url, MODELS_PATH) != 0)
+			abort(); /* BASE_URL_MAX leaves room for it */
+		memcpy(models, b.data, b.len + 1);
+		buf_free(&b);
+		cfg->openrouter_models_url = models;
+	}
+	if (is_set("OPENROUTER_BASE_URL") || !is_set("OPENROUTER_MODELS_URL") ||
+	    strcmp(cfg->openrouter_models_url, DEFAULT_BASE_URL MODELS_PATH) ==
+	        0)
+		cfg->endpoint_base_url = cfg->openrouter_base_url;
+}
+
 int
 config_load(struct config *cfg, char *err, size_t errsz)
 {
@@ -145,5 +237,6 @@ config_load(struct config *cfg, char *err, size_t errsz)
 		if (v != NULL && set_key(cfg, &keys[i], v, err, errsz) != 0)
 			return -1;
 	}
+	derive_urls(cfg);
 	return 0;
 }

@@ -13,8 +13,9 @@ struct config {
 	const char *database_url;
 	const char *database_read_url; /* NULL: use database_url */
 	const char *admin_secret; /* NULL: admin routes disabled */
-	const char *openrouter_models_url;
+	const char *openrouter_models_url; /* the catalogue */
 	const char *openrouter_api_key; /* NULL: no Authorization header */
+	const char *openrouter_base_url; /* OpenRouter's API */
 	long long stale_after; /* seconds */
 	long long statement_timeout_ms;
 	enum log_level log_level;
@@ -28,12 +29,24 @@ struct config {
 	long long sync_max_bytes; /* response body cap */
 	/* The worker pool's shared metrics segment (shared/metrics.h). */
 	const char *metrics_file;
+	/*
+	 * OpenRouter's endpoint statistics: where they come from (NULL:
+	 * not fetched, because the catalogue comes from somewhere else
+	 * and OPENROUTER_BASE_URL is not set), how many models a run
+	 * asks about (0: none) and how many transfers run at once.
+	 */
+	const char *endpoint_base_url;
+	long long endpoint_fetch_max;
+	long long endpoint_concurrency;
+	const char *upstream_url; /* another instance; NULL: no federation */
 };
 
 /*
  * Fill *cfg from the environment.  On a missing or malformed setting,
  * write "NAME: reason" into err (errsz bytes) and return -1; 0 on
- * success.  Strings point into the environment: do not free them.
+ * success.  Strings point into the environment, or (the catalogue URL
+ * made from OPENROUTER_BASE_URL) into storage of this module that the
+ * next call reuses: do not free them.
  */
 int config_load(struct config *cfg, char *err, size_t errsz) WUR;
 

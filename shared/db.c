@@ -262,6 +262,63 @@ db_command(struct db *db, const char *sql)
 	return st;
 }
 
+enum db_status
+db_begin(struct db *db)
+{
+	return db_command(db, "BEGIN");
+}
+
+/* 1 when db's session may hold an open transaction to roll back. */
+static int
+in_transaction(struct db *db)
+{
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	return PQtransactionStatus(db->conn) != PQTRANS_IDLE;
+}
+
+enum db_status
+db_end(struct db *db, enum db_end_how how)
+{
+	enum db_status st;
+
+	if (how == DB_COMMIT) {
+		st = db_command(db, "COMMIT");
+		if (st == DB_OK)
+			return DB_OK;
+		/* A failed COMMIT has ended it; a lost one took it along. */
+		if (in_transaction(db) && db_command(db, "ROLLBACK") != DB_OK)
+			log_warn("database: rollback after a failed commit "
+			         "failed");
+		return st;
+	}
+	if (!in_transaction(db))
+		return DB_OK;
+	return db_command(db, "ROLLBACK");
+}
+
+/* Columns of STMT_XACT_STATEMENT_TIMEOUT. */
+enum { XT_STATEMENT_TIMEOUT };
+
+enum db_status
+db_xact_statement_timeout(struct db *db, long long ms)
+{
+	char text[24];
+	const char *params[1] = { text };
+	enum db_status st;
+	PGresult *r;
+
+	snprintf(text, sizeof(text), "%lld", ms);
+	r = db_exec(db, STMT_XACT_STATEMENT_TIMEOUT, params, 1, &st);
+	if (r == NULL)
+		return st;
+	/* set_config() answers with the setting as it now reads. */
+	if (PQntuples(r) != 1 || db_get_str(r, 0, XT_STATEMENT_TIMEOUT) == NULL)
+		st = DB_ERROR;
+	PQclear(r);
+	return st;
+}
+
 /* Columns of STMT_PING. */
 enum { PING_OK };
 

@@ -66,8 +66,37 @@ PGresult *db_exec(struct db *db, enum stmt s, const char *const *params, int n,
 /*
  * Run a plain command with no parameters and no result rows (BEGIN,
  * COMMIT, ROLLBACK).  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ * Transactions go through db_begin() and db_end().
  */
 enum db_status db_command(struct db *db, const char *sql) WUR;
+
+/* How db_end() ends a transaction. */
+enum db_end_how { DB_ROLLBACK, DB_COMMIT };
+
+/*
+ * Open a transaction on db's connection (connecting first when it is
+ * down).  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE; after DB_OK the
+ * caller ends it with db_end(), whatever happens in between.
+ */
+enum db_status db_begin(struct db *db) WUR;
+
+/*
+ * End the transaction db_begin() opened.  DB_COMMIT commits it and
+ * returns DB_OK, or the commit's failure after rolling back whatever
+ * is left.  DB_ROLLBACK rolls it back and returns how that went; when
+ * the session that held the transaction is gone (the server rolled it
+ * back when it went) there is nothing to do and DB_OK is returned
+ * without reconnecting.  The server's message of a failure is logged.
+ */
+enum db_status db_end(struct db *db, enum db_end_how how) WUR;
+
+/*
+ * Inside a transaction, let each of its statements run for up to ms
+ * milliseconds (STMT_XACT_STATEMENT_TIMEOUT); the connection's own
+ * statement_timeout is back when it ends.  Returns DB_OK, DB_ERROR or
+ * DB_UNAVAILABLE.
+ */
+enum db_status db_xact_statement_timeout(struct db *db, long long ms) WUR;
 
 /*
  * Run STMT_PING: DB_OK when the database answers a query, else

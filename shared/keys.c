@@ -158,13 +158,10 @@ finish(struct db *db, enum key_status ks)
 	enum db_status st;
 
 	if (ks == KEY_OK) {
-		st = db_command(db, "COMMIT");
-		if (st == DB_OK)
-			return KEY_OK;
-		ks = from_db(st);
+		st = db_end(db, DB_COMMIT);
+		return st == DB_OK ? KEY_OK : from_db(st);
 	}
-	/* After a lost connection this runs on a new one: harmless. */
-	if (db_command(db, "ROLLBACK") != DB_OK)
+	if (db_end(db, DB_ROLLBACK) != DB_OK)
 		log_warn("key creation: rollback failed");
 	return ks;
 }
@@ -178,7 +175,7 @@ keys_create_for_user(struct db *db, long long uid, const char *name,
 	memset(out, 0, sizeof(*out));
 	out->user_id = uid;
 	out->rate_limit_max = -1;
-	st = db_command(db, "BEGIN");
+	st = db_begin(db);
 	if (st != DB_OK)
 		return from_db(st);
 	st = user_lock(db, uid);
@@ -210,7 +207,7 @@ keys_create_for_email(struct db *db, const char *email,
 	enum db_status st;
 
 	memset(out, 0, sizeof(*out));
-	st = db_command(db, "BEGIN");
+	st = db_begin(db);
 	if (st != DB_OK)
 		return from_db(st);
 	return finish(db,

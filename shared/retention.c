@@ -73,8 +73,9 @@ read_cutoffs(struct db *db, const struct config *cfg, struct cutoffs *c,
  * Columns of the batch deletes: STMT_RETENTION_FEEDBACK (deleted,
  * corrected: the rollup rows it took the reports out of, not needed
  * here), STMT_RETENTION_ROLLUP, STMT_RETENTION_REQUEST_LOGS and
- * STMT_RETENTION_AVAILABILITY (deleted).  All begin with the rows the
- * batch deleted, so one reader serves the four.
+ * STMT_RETENTION_AVAILABILITY and STMT_RETENTION_ENDPOINT_HISTORY
+ * (deleted).  All begin with the rows the batch deleted, so one reader
+ * serves the five.
  */
 enum { BATCH_DELETED, BATCH_CORRECTED };
 
@@ -173,6 +174,8 @@ retention_run(struct db *db, const struct config *cfg, long long budget_ms,
 			    c.request_logs, NULL, &res->request_logs },
 			{ "availability", STMT_RETENTION_AVAILABILITY,
 			    c.availability, NULL, &res->availability },
+			{ "endpoint history", STMT_RETENTION_ENDPOINT_HISTORY,
+			    c.availability, NULL, &res->endpoint_history },
 		};
 
 		for (i = 0; i < NELEM(steps) && done; i++) {

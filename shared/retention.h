@@ -1,6 +1,7 @@
 /*
  * Retention (SPEC.md §7): reports, request logs and availability days
- * older than their configured number of days are deleted, in batches
+ * older than their configured number of days are deleted (OpenRouter's
+ * endpoint history with the availability days), in batches
  * of RETENTION_BATCH rows, each batch its own short transaction, so a
  * cleanup of millions of rows never holds a lock long enough to stall
  * the inserts of new reports.  Used by flr-sync after each sync and by
@@ -30,6 +31,7 @@ struct retention_result {
 	long long rollup; /* feedback_rollup rows deleted */
 	long long request_logs; /* api_request_logs rows deleted */
 	long long availability; /* model_availability_snapshots rows */
+	long long endpoint_history; /* model_endpoint_history rows */
 	int64_t feedback_cutoff_ms; /* reports before this went */
 	int64_t request_log_cutoff_ms; /* request logs before this */
 	int64_t availability_cutoff_ms; /* days wholly before this */

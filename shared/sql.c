@@ -682,5 +682,178 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " models_deactivated = $7, error = $8"
 	    " WHERE id = $1",
 	    8, NULL },
+
+	/* OpenRouter's endpoint statistics (flr-sync) */
+
+	/*
+	 * The active models to ask about this run, at most $1: those never
+	 * asked first, then the least recently asked, so that across runs
+	 * every model gets its turn (model_endpoint_attempts, 007).
+	 */
+	[STMT_ENDPOINT_DUE] = { "endpoint_due",
+	    "SELECT f.id AS model_id"
+	    " FROM free_models f"
+	    " LEFT JOIN model_endpoint_attempts a ON a.model_id = f.id"
+	    " WHERE f.is_active"
+	    " ORDER BY a.attempted_at NULLS FIRST, f.id COLLATE \"C\""
+	    " LIMIT $1::integer",
+	    1, "model_id" },
+
+	/*
+	 * What one run learnt, from $1: a JSON array with one object per
+	 * model asked, {model_id, error} for a failure, else the folded
+	 * figures {model_id, endpoints, uptime_5m, uptime_30m, uptime_1d,
+	 * latency_p50_ms, throughput_p50, providers} (null: not given).
+	 * Every model asked has its attempt recorded; a failure leaves its
+	 * statistics and history alone, a success replaces its statistics
+	 * and adds a history row.  A model no longer in the catalogue is
+	 * skipped.  One row: models recorded, statistics stored, history
+	 * rows added.
+	 */
+	[STMT_ENDPOINT_APPLY] = { "endpoint_apply",
+	    "WITH src AS ("
+	    " SELECT s.model_id, s.error, s.endpoints, s.uptime_5m,"
+	    "  s.uptime_30m, s.uptime_1d, s.latency_p50_ms, s.throughput_p50,"
+	    "  coalesce(s.providers, '{}') AS providers"
+	    " FROM jsonb_to_recordset($1::jsonb) AS s (model_id text,"
+	    "  error text, endpoints integer, uptime_5m float8,"
+	    "  uptime_30m float8, uptime_1d float8, latency_p50_ms float8,"
+	    "  throughput_p50 float8, providers text[])"
+	    " WHERE EXISTS (SELECT 1 FROM free_models f"
+	    "  WHERE f.id = s.model_id)"
+	    "), att AS ("
+	    " INSERT INTO model_endpoint_attempts AS a (model_id,"
+	    "  attempted_at, last_error)"
+	    " SELECT model_id, now(), error FROM src"
+	    " ON CONFLICT (model_id) DO UPDATE"
+	    "  SET attempted_at = excluded.attempted_at,"
+	    "  last_error = excluded.last_error"
+	    " RETURNING a.model_id"
+	    "), st AS ("
+	    " INSERT INTO model_endpoint_stats AS m (model_id, fetched_at,"
+	    "  endpoints, uptime_5m, uptime_30m, uptime_1d, latency_p50_ms,"
+	    "  throughput_p50, providers)"
+	    " SELECT model_id, now(), endpoints, uptime_5m, uptime_30m,"
+	    "  uptime_1d, latency_p50_ms, throughput_p50, providers"
+	    " FROM src WHERE error IS NULL"
+	    " ON CONFLICT (model_id) DO UPDATE"
+	    "  SET fetched_at = excluded.fetched_at,"
+	    "  endpoints = excluded.endpoints,"
+	    "  uptime_5m = excluded.uptime_5m,"
+	    "  uptime_30m = excluded.uptime_30m,"
+	    "  uptime_1d = excluded.uptime_1d,"
+	    "  latency_p50_ms = excluded.latency_p50_ms,"
+	    "  throughput_p50 = excluded.throughput_p50,"
+	    "  providers = excluded.providers"
+	    " RETURNING m.model_id"
+	    "), hist AS ("
+	    " INSERT INTO model_endpoint_history (model_id, fetched_at,"
+	    "  uptime_30m, latency_p50_ms, throughput_p50)"
+	    " SELECT model_id, now(), uptime_30m, latency_p50_ms,"
+	    "  throughput_p50"
+	    " FROM src WHERE error IS NULL"
+	    " ON CONFLICT DO NOTHING"
+	    " RETURNING 1"
+	    ") SELECT (SELECT count(*) FROM att) AS attempted,"
+	    " (SELECT count(*) FROM st) AS stored,"
+	    " (SELECT count(*) FROM hist) AS history",
+	    1, "attempted,stored,history" },
+
+	/*
+	 * Retention of the endpoint history, with the availability
+	 * snapshots' cutoff: up to $2 of the oldest rows fetched before
+	 * the UTC day $1 (STMT_RETENTION_CUTOFFS' availability date), so
+	 * both keep the same days.
+	 */
+	[STMT_RETENTION_ENDPOINT_HISTORY] = { "retention_endpoint_history",
+	    "WITH d AS ("
+	    " DELETE FROM model_endpoint_history WHERE ctid = ANY (ARRAY ("
+	    "  SELECT ctid FROM model_endpoint_history"
+	    "  WHERE fetched_at < $1::date::timestamp AT TIME ZONE 'UTC'"
+	    "  ORDER BY fetched_at LIMIT $2::integer))"
+	    " RETURNING 1"
+	    ") SELECT count(*) AS deleted FROM d",
+	    2, "deleted" },
+
+	/* the upstream's import (flr-sync) */
+
+	/*
+	 * Until the transaction ends, let each statement run for up to $1
+	 * ms: a bulk import of hundreds of thousands of rows needs more
+	 * than the connection's statement_timeout allows a request.
+	 */
+	[STMT_XACT_STATEMENT_TIMEOUT] = { "xact_statement_timeout",
+	    "SELECT set_config('statement_timeout', $1::bigint::text, true)"
+	    " AS statement_timeout",
+	    1, "statement_timeout" },
+
+	/*
+	 * A good import replaces what the last one brought, of either kind,
+	 * in one transaction with STMT_UPSTREAM_PUT_COUNTS or _RATES: first
+	 * every imported row goes.  The rows deleted of each table.
+	 */
+	[STMT_UPSTREAM_CLEAR] = { "upstream_clear",
+	    "WITH c AS (DELETE FROM upstream_rollup RETURNING 1),"
+	    " r AS (DELETE FROM upstream_rates RETURNING 1)"
+	    " SELECT (SELECT count(*) FROM c) AS rollup,"
+	    " (SELECT count(*) FROM r) AS rates",
+	    0, "rollup,rates" },
+
+	/*
+	 * An instance's export from $1 (its URL): $2 a JSON array of
+	 * {g: grain, b: bucket in unix seconds, m: model id, s, r, u, e:
+	 * the success, rate-limited, unavailable and error counts}, all
+	 * checked by flr-sync.  Records the success in upstream_meta.  One
+	 * row: the new version, models and rows.
+	 */
+	[STMT_UPSTREAM_PUT_COUNTS] = { "upstream_put_counts",
+	    "WITH ins AS ("
+	    " INSERT INTO upstream_rollup (grain, bucket, model_id,"
+	    "  success_count, rate_limited, unavailable, error)"
+	    " SELECT s.g, to_timestamp(s.b), s.m, s.s, s.r, s.u, s.e"
+	    " FROM jsonb_to_recordset($2::jsonb) AS s (g integer, b bigint,"
+	    "  m text, s integer, r integer, u integer, e integer)"
+	    " RETURNING model_id"
+	    "), meta AS ("
+	    " UPDATE upstream_meta SET url = $1, kind = 'flr',"
+	    "  last_success_at = now(), last_attempt_at = now(),"
+	    "  last_error = NULL,"
+	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
+	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    " RETURNING version, models, rows"
+	    ") SELECT version AS version, models AS models, rows AS rows"
+	    " FROM meta",
+	    2, "version,models,rows" },
+
+	/*
+	 * The hosted service's rates from $1 (its URL): $2 a JSON array of
+	 * {m: model id, w: window, r: error rate in percent}, checked by
+	 * flr-sync.  As STMT_UPSTREAM_PUT_COUNTS otherwise.
+	 */
+	[STMT_UPSTREAM_PUT_RATES] = { "upstream_put_rates",
+	    "WITH ins AS ("
+	    " INSERT INTO upstream_rates (model_id, time_range, error_rate)"
+	    " SELECT s.m, s.w, s.r"
+	    " FROM jsonb_to_recordset($2::jsonb) AS s (m text, w text,"
+	    "  r numeric)"
+	    " RETURNING model_id"
+	    "), meta AS ("
+	    " UPDATE upstream_meta SET url = $1, kind = 'hosted',"
+	    "  last_success_at = now(), last_attempt_at = now(),"
+	    "  last_error = NULL,"
+	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
+	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    " RETURNING version, models, rows"
+	    ") SELECT version AS version, models AS models, rows AS rows"
+	    " FROM meta",
+	    2, "version,models,rows" },
+
+	/*
+	 * A failed import changes no data row: only when it was tried and
+	 * why it failed ($1, one line).
+	 */
+	[STMT_UPSTREAM_FAILED] = { "upstream_failed",
+	    "UPDATE upstream_meta SET last_attempt_at = now(), last_error = $1",
+	    1, NULL },
 };
 /* clang-format on */

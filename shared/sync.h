@@ -2,8 +2,9 @@
  * The OpenRouter sync (SPEC 7): fetch the model list, keep the free
  * models, and bring free_models, model_availability_snapshots and
  * sync_meta up to date in one transaction, recording the run in
- * sync_runs.  Used by flr-sync and by the admin route, so it keeps no
- * state between calls and never exits.
+ * sync_runs (shared/sync_catalog.c; transfers go through
+ * shared/fetch.c).  Used by flr-sync and by the admin route, so it
+ * keeps no state between calls and never exits.
  *
  * Only one sync runs at a time, across all hosts: the run holds the
  * PostgreSQL advisory lock 7246002 (pg_try_advisory_lock) from before
@@ -16,7 +17,11 @@
 
 #include "config.h"
 #include "db.h"
+#include "upstream.h"
 #include "util.h"
+
+/* Room for the reason of a failed upstream import. */
+#define SYNC_UPSTREAM_ERR_LEN 512
 
 enum sync_status {
 	SYNC_OK,
@@ -41,6 +46,24 @@ struct sync_result {
 				     than half of active_before: kept */
 	long long catalog_version; /* after the run */
 	double duration_ms;
+	/*
+	 * The other health sources, after the catalogue; neither changes
+	 * the run's status.  OpenRouter's endpoint statistics are asked
+	 * for after a good catalogue, when configured (endpoints_ran).
+	 */
+	int endpoints_ran;
+	long long endpoints_fetched; /* models whose figures were stored */
+	long long endpoints_failed; /* models that kept their last figures */
+	/*
+	 * The upstream's import, when FLR_UPSTREAM_URL is set (upstream_ran),
+	 * after the catalogue whether it succeeded or failed upstream.
+	 */
+	int upstream_ran;
+	int upstream_ok;
+	enum upstream_kind upstream_kind; /* what answered; UNKNOWN if none */
+	long long upstream_models; /* imported by a good run */
+	long long upstream_rows;
+	char upstream_error[SYNC_UPSTREAM_ERR_LEN]; /* why it failed */
 };
 
 /*

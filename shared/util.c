@@ -353,3 +353,11 @@ format_number(double v, char out[32])
 		}
 	}
 }
+
+void
+text_one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}

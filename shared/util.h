@@ -89,4 +89,11 @@ void format_iso8601(int64_t ms, char out[25]);
  */
 void format_number(double v, char out[32]);
 
+/*
+ * Make s one line of printable ASCII in place: every byte below 0x20
+ * or from 0x7f up becomes '?'.  For reasons that end up on a terminal,
+ * in the journal and in text columns, whatever bytes went into them.
+ */
+void text_one_line(char *s);
+
 #endif

@@ -1,9 +1,11 @@
 /*
  * flr-sync: the program flr-sync.timer runs.  It loads the free models
- * from OpenRouter into the catalogue (shared/sync.c does the work) and
- * prints one line about it; then deletes what is older than the
+ * from OpenRouter into the catalogue, then OpenRouter's endpoint
+ * statistics and the upstream's health (shared/sync.c does the work),
+ * and prints one line about it; then deletes what is older than the
  * retention periods (shared/retention.c) and, when that deleted
- * anything, prints a second line about it.
+ * anything, prints a second line about it.  Only the catalogue decides
+ * the exit status.
  *
  * Exit status:
  *   0  the sync and the retention cleanup succeeded
@@ -27,18 +29,27 @@ static const char usage[] =
     "usage: flr-sync [--help | --check-config]\n"
     "\n"
     "Load the free models from OpenRouter's model list into the Free LLM\n"
-    "Router catalogue, in one transaction, and print a one-line summary;\n"
-    "then delete reports, request logs and availability days older than\n"
-    "their retention periods, in small batches.\n"
+    "Router catalogue, in one transaction; then OpenRouter's statistics of\n"
+    "their endpoints, and the health an upstream instance has seen; print\n"
+    "a one-line summary; then delete reports, request logs, availability\n"
+    "days and endpoint history older than their retention periods, in\n"
+    "small batches.\n"
     "\n"
     "--check-config reads the settings (the same ones flr-api reads) and\n"
     "exits 0, or 2 naming the bad one; it connects to nothing.\n"
     "\n"
     "Environment:\n"
     "  DATABASE_URL                PostgreSQL URI or conninfo (required)\n"
-    "  OPENROUTER_MODELS_URL       https, http or file URL\n"
-    "                              (https://openrouter.ai/api/v1/models)\n"
+    "  OPENROUTER_BASE_URL         OpenRouter's API, https or http URL\n"
+    "                              (https://openrouter.ai/api/v1)\n"
+    "  OPENROUTER_MODELS_URL       the catalogue: https, http or file URL\n"
+    "                              ({OPENROUTER_BASE_URL}/models)\n"
     "  OPENROUTER_API_KEY          sent as a Bearer token when set\n"
+    "  FLR_ENDPOINT_FETCH_MAX      models asked for endpoint statistics\n"
+    "                              per run, 0 for none (100)\n"
+    "  FLR_ENDPOINT_CONCURRENCY    endpoint requests at once (8)\n"
+    "  FLR_UPSTREAM_URL            another instance to import health from\n"
+    "                              (unset: none)\n"
     "  FLR_SYNC_CONNECT_TIMEOUT_S  connect timeout, seconds (10)\n"
     "  FLR_SYNC_TIMEOUT_S          whole transfer, seconds, per try (30)\n"
     "  FLR_SYNC_RETRY_DELAY_MS     wait before the 2nd try, doubled\n"
@@ -47,7 +58,8 @@ static const char usage[] =
     "  FLR_STATEMENT_TIMEOUT_MS    per SQL statement (5000)\n"
     "  FLR_FEEDBACK_RETENTION_DAYS     reports kept, days (90)\n"
     "  FLR_REQUEST_LOG_RETENTION_DAYS  request logs kept, days (30)\n"
-    "  FLR_AVAILABILITY_RETENTION_DAYS availability kept, days (90)\n"
+    "  FLR_AVAILABILITY_RETENTION_DAYS availability and endpoint\n"
+    "                              history kept, days (90)\n"
     "  FLR_LOG_LEVEL               debug, info, warn or error (info)\n"
     "\n"
     "Exit status: 0 synced; 1 sync failed (reason on stderr); 2 bad\n"
@@ -90,6 +102,16 @@ print_summary(const struct sync_result *r)
 		printf("; kept %lld missing models active (only %lld free "
 		       "for %lld active)",
 		    r->missing, r->free_models, r->active_before);
+	if (r->endpoints_ran)
+		printf("; endpoint stats: %lld fetched, %lld failed",
+		    r->endpoints_fetched, r->endpoints_failed);
+	if (r->upstream_ran && r->upstream_ok)
+		printf("; upstream (%s): %lld %s of %lld models",
+		    upstream_kind_name(r->upstream_kind), r->upstream_rows,
+		    r->upstream_kind == UPSTREAM_HOSTED ? "rates" : "rows",
+		    r->upstream_models);
+	else if (r->upstream_ran)
+		printf("; upstream failed: %s", r->upstream_error);
 	printf(" (run %lld, %d %s, %.0f ms)\n", r->run_id, r->tries,
 	    r->tries == 1 ? "try" : "tries", r->duration_ms);
 }
@@ -132,12 +154,15 @@ step_retention(struct db *db, const struct config *cfg)
 		fprintf(stderr, "flr-sync: retention: %s\n", err);
 		return -1;
 	}
-	if (r.feedback + r.rollup + r.request_logs + r.availability > 0)
-		printf("flr-sync: retention deleted %lld reports (and %lld "
-		       "rollup rows), %lld request logs, %lld availability "
-		       "days (%.0f ms)\n",
-		    r.feedback, r.rollup, r.request_logs, r.availability,
-		    r.duration_ms);
+	if (r.feedback + r.rollup + r.request_logs + r.availability == 0 &&
+	    r.endpoint_history == 0)
+		return 0;
+	printf("flr-sync: retention deleted %lld reports (and %lld "
+	       "rollup rows), %lld request logs, %lld availability days",
+	    r.feedback, r.rollup, r.request_logs, r.availability);
+	if (r.endpoint_history > 0)
+		printf(", %lld endpoint history rows", r.endpoint_history);
+	printf(" (%.0f ms)\n", r.duration_ms);
 	return 0;
 }
 

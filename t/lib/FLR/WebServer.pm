@@ -14,6 +14,14 @@ package FLR::WebServer;
 #   is $srv->count, 3;                              # requests since script()
 #   my @r = $srv->requests;    # ({ method, path, headers => { lc name } })
 #
+# Concurrent clients ask for many paths in no set order; routes give each
+# path (as the request line has it, query included) a script of its own,
+# and a path without a route is answered by the script above:
+#
+#   $srv->routes({ '/a' => { body => '1' }, '/b' => [ { status => 500 },
+#       { body => '2' } ] });
+#   $srv->max_in_flight;       # most requests being answered at once
+#
 # A response is a hash:
 #   status     => 200                      HTTP status (default 200)
 #   body       => '...'                    the body, as bytes
@@ -65,6 +73,7 @@ sub new {
 		port => $listen->sockport,
 		dir => tempdir('flr-web-XXXXXXXX', TMPDIR => 1, CLEANUP => 0),
 	}, $class;
+	$self->write_file('routes.json', '{}');
 	$self->script(@{$o{script} // []});
 
 	my $pid = fork // croak "FLR::WebServer: fork: $!";
@@ -101,6 +110,59 @@ sub script {
 	}
 	$self->write_file('script.json', $JSON->encode(\@responses));
 	$self->write_file('requests', '');
+	$self->write_file('answers', '');
+}
+
+# routes(\%map): path => a response or a list of them (the last repeats),
+# replacing the routes set before; the requests are forgotten as by
+# script(), which leaves the routes alone.
+sub routes {
+	my ($self, $map) = @_;
+	my %r;
+	for my $path (keys %$map) {
+		my $list = ref $map->{$path} eq 'ARRAY' ? $map->{$path}
+		    : [ $map->{$path} ];
+		croak "FLR::WebServer: route $path has no response" if !@$list;
+		for my $x (@$list) {
+			croak 'FLR::WebServer: a response is a hash'
+			    if ref $x ne 'HASH';
+			croak "FLR::WebServer: no such file: $x->{file}"
+			    if defined $x->{file} && !-r $x->{file};
+		}
+		$r{$path} = $list;
+	}
+	$self->write_file('routes.json', $JSON->encode(\%r));
+	$self->write_file('requests', '');
+	$self->write_file('answers', '');
+}
+
+# When each request's answer began to be sent, after its delay:
+# ({ index, done }) in that order (a hanging answer never shows).
+sub answers {
+	my ($self) = @_;
+	open my $fh, '<:raw', "$self->{dir}/answers" or return ();
+	return map { $JSON->decode($_) } grep { /\S/ } <$fh>;
+}
+
+# The most requests that were being answered at the same moment, from
+# the arrival and answer times the server recorded (a request not
+# answered yet counts as still being answered).
+sub max_in_flight {
+	my ($self) = @_;
+	my @req = $self->requests;
+	my %done = map { $_->{index} => $_->{done} } $self->answers;
+	my @ev;
+	for my $i (0 .. $#req) {
+		push @ev, [ $req[$i]{time}, 1 ];
+		push @ev, [ $done{$i}, -1 ] if defined $done{$i};
+	}
+	# At equal times an end comes before an arrival.
+	my ($now, $max) = (0, 0);
+	for my $e (sort { $a->[0] <=> $b->[0] || $a->[1] <=> $b->[1] } @ev) {
+		$now += $e->[1];
+		$max = $now if $now > $max;
+	}
+	return $max;
 }
 
 # The requests received since the last script(), oldest first.
@@ -148,11 +210,11 @@ sub serve {
 		my $c = $listen->accept or next;
 		my $req = read_request($c);
 		if ($req) {
-			my $index = $self->record($req);
+			my ($index, $path_index) = $self->record($req);
 			my $pid = fork;
 			if (defined $pid && !$pid) {
 				close $listen;
-				$self->answer($c, $index);
+				$self->answer($c, $index, $req->{path}, $path_index);
 				POSIX::_exit(0);
 			}
 		}
@@ -186,33 +248,57 @@ sub read_request {
 	    time => time };
 }
 
-# Append the request to the log; its index in the current script.
+# Append the request to the log; its index in the current script and
+# among the requests for its path.
 sub record {
 	my ($self, $req) = @_;
-	my $index = () = $self->requests;
+	my @before = $self->requests;
+	my $path_index = grep { $_->{path} eq $req->{path} } @before;
 	open my $fh, '>>:raw', "$self->{dir}/requests" or die "requests: $!\n";
 	print {$fh} $JSON->encode($req), "\n";
 	close $fh;
-	return $index;
+	return (scalar @before, $path_index);
+}
+
+# Append the time answer $index is sent to the answers log (one short
+# line, written at once, so concurrent answers do not mix).
+sub record_answer {
+	my ($self, $index) = @_;
+	open my $fh, '>>:raw', "$self->{dir}/answers" or return;
+	syswrite $fh, $JSON->encode({ index => $index, done => time }) . "\n";
+	close $fh;
+}
+
+sub read_json_file {
+	my ($self, $name) = @_;
+	open my $fh, '<:raw', "$self->{dir}/$name" or return undef;
+	local $/;
+	return $JSON->decode(<$fh>);
 }
 
 sub response_for {
-	my ($self, $index) = @_;
-	open my $fh, '<:raw', "$self->{dir}/script.json" or return {};
-	local $/;
-	my $script = $JSON->decode(<$fh>);
+	my ($self, $index, $path, $path_index) = @_;
+	my $routes = $self->read_json_file('routes.json') // {};
+	if (defined $path && $routes->{$path}) {
+		my $list = $routes->{$path};
+		return $list->[$path_index < @$list ? $path_index : -1];
+	}
+	my $script = $self->read_json_file('script.json') // [];
 	return { status => 404, body => "no script\n", type => 'text/plain' }
 	    if !@$script;
 	return $script->[$index < @$script ? $index : -1];
 }
 
 sub answer {
-	my ($self, $c, $index) = @_;
-	my $r = $self->response_for($index);
+	my ($self, $c, $index, $path, $path_index) = @_;
+	my $r = $self->response_for($index, $path, $path_index);
 	sleep $r->{delay} if $r->{delay};
 	if ($r->{hang}) {
 		sleep 1 while 1;    # until the server is stopped
 	}
+	# Before the first byte: a client that waits for this answer to end
+	# cannot have sent its next request yet.
+	$self->record_answer($index);
 	my ($len, $chunks) = body_source($r);
 	my $status = $r->{status} // 200;
 	my $head = "HTTP/1.1 $status " . ($REASON{$status} // 'Status') . "\r\n"
