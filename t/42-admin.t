@@ -339,7 +339,8 @@ sub lock_holders {
 	    'its fields');
 	ok($doc->{success} && $doc->{complete}, 'success, complete');
 	is_deeply($doc->{deleted}, { modelFeedback => 0, apiRequestLogs => 0,
-	    availabilitySnapshots => 0, feedbackRollup => 0 }, 'nothing old yet');
+	    availabilitySnapshots => 0, feedbackRollup => 0, endpointHistory => 0 },
+	    'nothing old yet');
 	my $c = $doc->{cutoffs};
 	my $day = 86400 * 1000;
 	ok(abs(iso_ms($c->{modelFeedback}) - ($now - 90 * $day)) < 60000,

@@ -27,6 +27,7 @@ write_result(struct response *res, const struct retention_result *rr)
 	jw_key(&w, "apiRequestLogs"), jw_int(&w, rr->request_logs);
 	jw_key(&w, "availabilitySnapshots"), jw_int(&w, rr->availability);
 	jw_key(&w, "feedbackRollup"), jw_int(&w, rr->rollup);
+	jw_key(&w, "endpointHistory"), jw_int(&w, rr->endpoint_history);
 	jw_obj_end(&w);
 	jw_key(&w, "cutoffs");
 	jw_obj_begin(&w);
