@@ -48,6 +48,8 @@ static const struct config_key keys[] = {
 	/* 32 MiB by default; the catalogue is about 1 MiB today. */
 	{ "FLR_SYNC_MAX_BYTES", CONF_INT, OFF(sync_max_bytes), 0, "33554432",
 	    1024, 268435456 },
+	/* A catalogue mirror behind a private certificate authority. */
+	{ "FLR_SYNC_CA_FILE", CONF_STRING, OFF(sync_ca_file), 0, NULL, 1, 0 },
 };
 
 static int

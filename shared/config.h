@@ -26,6 +26,7 @@ struct config {
 	long long sync_timeout_s; /* whole transfer, per try */
 	long long sync_retry_delay_ms; /* before try 2; doubles after */
 	long long sync_max_bytes; /* response body cap */
+	const char *sync_ca_file; /* NULL: the system's CA bundle */
 };
 
 /*

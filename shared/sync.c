@@ -134,15 +134,14 @@ out:
 
 /*
  * The options that never change.  Protocols: the configured URL may be
- * https, http or file (the bundled snapshot); redirects are followed
- * over https and http only, so a server cannot point us at a local file.
+ * https, http or file (the bundled snapshot); redirects are limited in
+ * set_run_options().
  */
 static const struct {
 	CURLoption opt;
 	const char *val;
 } string_opts[] = {
 	{ CURLOPT_PROTOCOLS_STR, "https,http,file" },
-	{ CURLOPT_REDIR_PROTOCOLS_STR, "https,http" },
 	{ CURLOPT_USERAGENT, SYNC_USER_AGENT },
 	/* Any encoding curl can undo; the write cap counts decoded bytes. */
 	{ CURLOPT_ACCEPT_ENCODING, "" },
@@ -174,11 +173,30 @@ set_fixed_options(CURL *h)
 	return 0;
 }
 
+/*
+ * The protocols a redirect may lead to: never file (a server must not
+ * point us at a local file), and http only when the configured URL is
+ * http itself, so that a catalogue asked for over https is never read
+ * from a plain-text connection someone on the way could rewrite.
+ */
+static const char *
+redirect_protocols(const char *url)
+{
+	return strncmp(url, "http://", strlen("http://")) == 0 ? "https,http"
+	                                                       : "https";
+}
+
 /* The options that come from the configuration and from *f. */
 static int
 set_run_options(struct fetch *f, const struct config *cfg)
 {
 	CURL *h = f->h;
+
+	if (curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+	        redirect_protocols(cfg->openrouter_models_url)) ||
+	    (cfg->sync_ca_file != NULL &&
+	        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->sync_ca_file)))
+		return -1;
 
 	/* A declared length over the cap fails before the body comes. */
 	if (curl_easy_setopt(h, CURLOPT_URL, cfg->openrouter_models_url) ||
