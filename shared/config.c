@@ -73,6 +73,8 @@ static const struct config_key keys[] = {
 	{ "FLR_ENDPOINT_CONCURRENCY", CONF_INT, OFF(endpoint_concurrency), 0,
 	    "8", 1, 64 },
 	{ "FLR_UPSTREAM_URL", CONF_BASE_URL, OFF(upstream_url), 0, NULL, 0, 0 },
+	/* A catalogue mirror behind a private certificate authority. */
+	{ "FLR_SYNC_CA_FILE", CONF_STRING, OFF(sync_ca_file), 0, NULL, 1, 0 },
 };
 
 static int

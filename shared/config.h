@@ -39,6 +39,7 @@ struct config {
 	long long endpoint_fetch_max;
 	long long endpoint_concurrency;
 	const char *upstream_url; /* another instance; NULL: no federation */
+	const char *sync_ca_file; /* NULL: the system's CA bundle */
 };
 
 /*

@@ -197,6 +197,9 @@ set_run_options(struct transfer *t, const char *url, const char *protocols,
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf) ||
 	    curl_easy_setopt(h, CURLOPT_PRIVATE, t))
 		return -1;
+	if (o->ca_file != NULL &&
+	    curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file) != CURLE_OK)
+		return -1;
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct fetch_opts {
 	int tries; /* fetch_one: 1 to FETCH_MAX_TRIES */
 	const char *auth; /* a whole header line ("Authorization: …") or NULL */
 	const char *what; /* fetch_one: names the retry warnings; NULL: none */
+	const char *ca_file; /* PEM of the authorities to trust; NULL: system */
 };
 
 /*

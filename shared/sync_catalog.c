@@ -265,6 +265,7 @@ catalog_opts(
 {
 	memset(o, 0, sizeof(*o));
 	o->connect_timeout_s = cfg->sync_connect_timeout_s;
+	o->ca_file = cfg->sync_ca_file;
 	o->timeout_s = cfg->sync_timeout_s;
 	o->max_bytes = cfg->sync_max_bytes;
 	o->retry_delay_ms = cfg->sync_retry_delay_ms;
