@@ -61,8 +61,11 @@ fetch_protocols(const char *url, const char **protocols, const char **redirects)
 		const char *scheme, *protocols, *redirects;
 	} table[] = {
 		{ "https://", "https", "https" },
-		/* Upgrading to https is fine; a file: URL never is. */
-		{ "http://", "http", "http,https" },
+		/*
+		 * Upgrading to https is fine (libcurl checks a redirect
+		 * against both lists); a file: URL never is.
+		 */
+		{ "http://", "http,https", "http,https" },
 		{ "file://", "file", "file" },
 	};
 	size_t i;

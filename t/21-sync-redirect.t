@@ -82,9 +82,8 @@ if (!$nginx) {
 	open STDOUT, '>>', "$dir/error.log";
 	open STDERR, '>&', \*STDOUT;
 	%ENV = %{FLR::Pg::clean_env()};
-	exec FLR::Nginx::bin(), '-p', "$dir/", '-c', "$dir/nginx.conf", '-e',
-	    "$dir/error.log";
-	POSIX::_exit(127);
+	exec(FLR::Nginx::bin(), '-p', "$dir/", '-c', "$dir/nginx.conf", '-e',
+	    "$dir/error.log") or POSIX::_exit(127);
 }
 my $owner = $$;
 END {

@@ -28,7 +28,7 @@ struct proto_case {
 
 static const struct proto_case proto_cases[] = {
 	{ "https://openrouter.ai/api/v1/models", "https", "https" },
-	{ "http://127.0.0.1:8080/x", "http", "http,https" },
+	{ "http://127.0.0.1:8080/x", "http,https", "http,https" },
 	{ "file:///tmp/models.json", "file", "file" },
 	{ "HTTPS://openrouter.ai/", NULL, NULL },
 	{ "ftp://example.org/x", NULL, NULL },
