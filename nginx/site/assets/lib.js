@@ -27,7 +27,7 @@ export function h(tag, attrs, ...children) {
 }
 
 function append(el, children) {
-	for (const c of children.flat()) {
+	for (const c of children.flat(Infinity)) {
 		if (c === null || c === undefined || c === false)
 			continue;
 		el.append(c instanceof Node ? c : document.createTextNode(String(c)));
@@ -47,7 +47,7 @@ export function svg(tag, attrs, ...children) {
 	for (const [k, v] of Object.entries(attrs || {}))
 		if (v !== null && v !== undefined)
 			el.setAttribute(k, String(v));
-	for (const c of children.flat())
+	for (const c of children.flat(Infinity))
 		if (c !== null && c !== undefined)
 			el.append(c instanceof Node ? c : document.createTextNode(String(c)));
 	return el;

@@ -398,6 +398,8 @@ sub viewport {
 # page (at most 6000 px tall) instead of the viewport.
 sub screenshot {
 	my ($self, $path, $w, $h, %o) = @_;
+	# A tab in the background draws no frames: it would never answer.
+	$self->call('Page.bringToFront');
 	$self->viewport($w, $h, $o{mobile});
 	$self->pump(0.3);
 	my $m = $self->call('Page.getLayoutMetrics');
