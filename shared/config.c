@@ -1,11 +1,19 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum config_type { CONF_STRING, CONF_URL, CONF_INT, CONF_LOG_LEVEL, CONF__MAX };
+enum config_type {
+	CONF_STRING,
+	CONF_URL,
+	CONF_INT,
+	CONF_LOG_LEVEL,
+	CONF_HEADER,
+	CONF__MAX
+};
 
 struct config_key {
 	const char *name;
@@ -13,7 +21,8 @@ struct config_key {
 	size_t offset;
 	int required;
 	const char *def;
-	long long min, max; /* CONF_INT bounds; CONF_STRING min length */
+	long long min, max; /* CONF_INT bounds; CONF_STRING min length;
+	                       CONF_HEADER max length */
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -48,6 +57,10 @@ static const struct config_key keys[] = {
 	/* 32 MiB by default; the catalogue is about 1 MiB today. */
 	{ "FLR_SYNC_MAX_BYTES", CONF_INT, OFF(sync_max_bytes), 0, "33554432",
 	    1024, 268435456 },
+	/* Off unless set: only an nginx that sets this header from its
+	 * auth subrequest may be in front (nginx/flr-sso.conf). */
+	{ "FLR_TRUSTED_EMAIL_HEADER", CONF_HEADER, OFF(trusted_email_header), 0,
+	    NULL, 1, CONFIG_HEADER_MAX },
 };
 
 static int
@@ -61,6 +74,20 @@ valid_url(const char *s)
 		    s[strlen(schemes[i])] != '\0')
 			return 1;
 	return 0;
+}
+
+/* A header name as nginx passes it on: letters, digits and hyphens. */
+static int
+valid_header(const char *s, long long max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || (long long)n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
 }
 
 static int
@@ -100,6 +127,16 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 			return -1;
 		}
 		memcpy(field, &n, sizeof(n));
+		return 0;
+	case CONF_HEADER:
+		if (!valid_header(v, k->max)) {
+			snprintf(err, errsz,
+			    "%s: must be a header name (letters, digits "
+			    "and hyphens, at most %lld)",
+			    k->name, k->max);
+			return -1;
+		}
+		memcpy(field, &v, sizeof(v));
 		return 0;
 	case CONF_LOG_LEVEL: {
 		enum log_level l;

@@ -9,6 +9,8 @@
 #include "log.h"
 #include "util.h"
 
+#define CONFIG_HEADER_MAX 64 /* bytes of a header name setting */
+
 struct config {
 	const char *database_url;
 	const char *database_read_url; /* NULL: use database_url */
@@ -26,6 +28,9 @@ struct config {
 	long long sync_timeout_s; /* whole transfer, per try */
 	long long sync_retry_delay_ms; /* before try 2; doubles after */
 	long long sync_max_bytes; /* response body cap */
+	/* Single sign-on: the request header in which the authenticating
+	 * proxy names the signed-in email; NULL: off. */
+	const char *trusted_email_header;
 };
 
 /*

@@ -82,6 +82,7 @@ my %want = (
 	'etc/nginx/flr/fastcgi-params.conf' => '0644',
 	'etc/nginx/flr/flr-pages.conf' => '0644',
 	'etc/nginx/flr/flr-pages-headers.conf' => '0644',
+	'etc/nginx/flr/flr-sso.conf' => '0644',
 	(map { ("usr/share/flr/site/$_" => '0644') } @site),
 	'etc/nginx/sites-available/flr' => '0644',
 	'etc/nginx/conf.d/flr-http.conf' => '0644',

@@ -89,6 +89,49 @@ async function signIn(candidate) {
 	setStatus(status, 'ok', '');
 }
 
+// --- Single sign-on ------------------------------------------------------------
+
+// Offered only where the site says so (/assets/sso.json, which the SSO
+// nginx location answers with true) and the proxy names somebody: a dry
+// run says who, without making a key.
+async function offerSso() {
+	let on = false;
+	try {
+		const { data } = await api('/assets/sso.json', { cache: 'no-store' });
+		on = Boolean(data && data.singleSignOn);
+	} catch (e) {
+		on = false;
+	}
+	if (!on)
+		return;
+	$('sso').hidden = false;
+	try {
+		const { data } = await api('/api/v1/session/key',
+		    { method: 'POST', body: { dryRun: true }, cache: 'no-store' });
+		fill($('sso-email'), data.email);
+		$('sso-create').hidden = false;
+	} catch (e) {
+		fill($('sso-text'), describeError(e));
+		$('sso-create').hidden = true;
+	}
+}
+
+async function ssoSignIn() {
+	const b = $('sso-create');
+	b.disabled = true;
+	setStatus(status, 'loading', 'Creating a key…');
+	try {
+		const { data } = await api('/api/v1/session/key', { method: 'POST',
+		    body: { name: 'dashboard (single sign-on)' }, cache: 'no-store' });
+		await signIn(data.key);
+		showNewKey(data.key);
+	} catch (e) {
+		setStatus(status, 'error', describeError(e));
+	} finally {
+		b.disabled = false;
+	}
+}
+
 // --- Quota and history -------------------------------------------------------
 
 function showUsage(u) {
@@ -333,6 +376,7 @@ $('prefs-form').addEventListener('submit', (e) => {
 	e.preventDefault();
 	savePrefs();
 });
+$('sso-create').addEventListener('click', ssoSignIn);
 $('history-newer').addEventListener('click', () => loadUsage(historyPage - 1));
 $('history-older').addEventListener('click', () => loadUsage(historyPage + 1));
 
@@ -341,3 +385,4 @@ if (saved)
 	signIn(saved);
 else
 	showSignedOut();
+offerSso();
