@@ -87,6 +87,7 @@ route_handler route_keys_delete;
 route_handler route_usage;
 route_handler route_prefs_get;
 route_handler route_prefs_put;
+route_handler route_session_key;
 route_handler route_admin_keys_create;
 route_handler route_admin_keys_list;
 route_handler route_admin_keys_delete;

@@ -20,6 +20,7 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/usage", route_usage, 0 },
 	{ "GET", "/api/v1/preferences", route_prefs_get, 0 },
 	{ "PUT", "/api/v1/preferences", route_prefs_put, ROUTE_BODY },
+	{ "POST", "/api/v1/session/key", route_session_key, ROUTE_BODY },
 	{ "POST", "/api/admin/keys", route_admin_keys_create, ROUTE_BODY },
 	{ "GET", "/api/admin/keys", route_admin_keys_list, 0 },
 	{ "DELETE", "/api/admin/keys/{id}", route_admin_keys_delete, 0 },

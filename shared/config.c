@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ enum config_type {
 	CONF_BASE_URL, /* https or http, routes are appended to it */
 	CONF_INT,
 	CONF_LOG_LEVEL,
+	CONF_HEADER, /* a request header name */
 	CONF__MAX
 };
 
@@ -27,7 +29,8 @@ struct config_key {
 	size_t offset;
 	int required;
 	const char *def;
-	long long min, max; /* CONF_INT bounds; CONF_STRING min length */
+	long long min, max; /* CONF_INT bounds; CONF_STRING min length;
+	                       CONF_HEADER max length */
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -75,6 +78,10 @@ static const struct config_key keys[] = {
 	{ "FLR_UPSTREAM_URL", CONF_BASE_URL, OFF(upstream_url), 0, NULL, 0, 0 },
 	/* A catalogue mirror behind a private certificate authority. */
 	{ "FLR_SYNC_CA_FILE", CONF_STRING, OFF(sync_ca_file), 0, NULL, 1, 0 },
+	/* Off unless set: only an nginx that sets this header from its
+	 * auth subrequest may be in front (nginx/flr-sso.conf). */
+	{ "FLR_TRUSTED_EMAIL_HEADER", CONF_HEADER, OFF(trusted_email_header), 0,
+	    NULL, 1, CONFIG_HEADER_MAX },
 };
 
 static int
@@ -112,6 +119,20 @@ base_url_problem(const char *s)
 	if (strpbrk(s, "?#") != NULL)
 		return "must not have a query or a fragment";
 	return NULL;
+}
+
+/* A header name as nginx passes it on: letters, digits and hyphens. */
+static int
+valid_header(const char *s, long long max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || (long long)n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
 }
 
 static int
@@ -161,6 +182,16 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 			return -1;
 		}
 		memcpy(field, &n, sizeof(n));
+		return 0;
+	case CONF_HEADER:
+		if (!valid_header(v, k->max)) {
+			snprintf(err, errsz,
+			    "%s: must be a header name (letters, digits "
+			    "and hyphens, at most %lld)",
+			    k->name, k->max);
+			return -1;
+		}
+		memcpy(field, &v, sizeof(v));
 		return 0;
 	case CONF_LOG_LEVEL: {
 		enum log_level l;

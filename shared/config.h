@@ -9,6 +9,8 @@
 #include "log.h"
 #include "util.h"
 
+#define CONFIG_HEADER_MAX 64 /* bytes of a header name setting */
+
 struct config {
 	const char *database_url;
 	const char *database_read_url; /* NULL: use database_url */
@@ -40,6 +42,9 @@ struct config {
 	long long endpoint_concurrency;
 	const char *upstream_url; /* another instance; NULL: no federation */
 	const char *sync_ca_file; /* NULL: the system's CA bundle */
+	/* Single sign-on: the request header in which the authenticating
+	 * proxy names the signed-in email; NULL: off. */
+	const char *trusted_email_header;
 };
 
 /*

@@ -92,7 +92,9 @@ sub write_config {
 	    [ qr/\bssl_certificate \S+;/, qq{ssl_certificate "$dir/cert.pem";} ],
 	    [ qr/\bssl_certificate_key \S+;/,
 	      qq{ssl_certificate_key "$dir/key.pem";} ],
-	    [ qr{\broot /var/www/html;}, qq{root "$dir/www";} ]);
+	    [ qr{\broot /var/www/html;}, qq{root "$dir/www";} ],
+	    [ qr{\bset \$flr_site_root /usr/share/flr/site;},
+	      qq{set \$flr_site_root "$FLR::Nginx::NGINX_DIR/site";} ]);
 	my $http = rewrite(slurp("$FLR::Nginx::NGINX_DIR/flr-http.conf"),
 	    'flr-http.conf',
 	    [ qr{\bserver unix:/run/flr/api\.sock;},
@@ -238,6 +240,17 @@ like($r->{headers}{'access-control-expose-headers'} // '',
     qr/X-RateLimit-Remaining.*X-Request-Id/,
     'the quota and request-id headers are exposed to browsers');
 is($r->{headers}{server} // 'nginx', 'nginx', 'Server: nginx, no version');
+
+# --- The pages --------------------------------------------------------------
+$r = curl_i("$base/");
+is($r->{status}, 200, 'GET / over TLS: the models page');
+like($r->{headers}{'content-type'} // '', qr{^text/html}, '... as HTML');
+like($r->{headers}{'content-security-policy'} // '', qr/script-src 'self'/,
+    '... with its Content-Security-Policy');
+like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=\d{8,}/,
+    '... and HSTS');
+is(scalar @{$r->{all}{'strict-transport-security'} // []}, 1,
+    '... once');
 
 # --- nginx's own answers ---------------------------------------------------
 $r = curl_i("$base/nope");

@@ -64,6 +64,8 @@ sub tree {
 }
 
 my @schema = map { s{.*/}{}r } glob("$repo/schema/*.sql");
+my @site = map { s{^\Q$repo/nginx/site/\E}{}r }
+    glob("$repo/nginx/site/*.html $repo/nginx/site/assets/*");
 my %want = (
 	'usr/sbin/flr-api' => '0755',
 	'usr/sbin/flr-sync' => '0755',
@@ -81,11 +83,17 @@ my %want = (
 	'etc/nginx/flr/flr-problem.conf' => '0644',
 	'etc/nginx/flr/fastcgi-params.conf' => '0644',
 	'etc/nginx/flr/flr-metrics.conf' => '0644',
+	'etc/nginx/flr/flr-pages.conf' => '0644',
+	'etc/nginx/flr/flr-pages-headers.conf' => '0644',
+	'etc/nginx/flr/flr-sso.conf' => '0644',
+	(map { ("usr/share/flr/site/$_" => '0644') } @site),
 	'etc/nginx/sites-available/flr' => '0644',
 	'etc/nginx/conf.d/flr-http.conf' => '0644',
 	'etc/flr/flr.env.example' => '0600',
 );
 ok(grep({ $_ eq 'roles.sql' } @schema), 'schema/roles.sql is installed too');
+ok(grep({ $_ eq 'index.html' } @site) && grep({ $_ eq 'assets/site.css' } @site),
+    'the pages and their assets are installed too');
 
 # --- make install PREFIX=/usr ----------------------------------------------
 my $dest = "$tmp/root";
@@ -104,6 +112,13 @@ for my $u (qw(flr-api.service flr-sync.service flr-sync.timer)) {
 }
 is(slurp("$dest/etc/nginx/sites-available/flr"),
     slurp("$repo/nginx/flr-site.conf"), 'the site is nginx/flr-site.conf');
+like(slurp("$dest/etc/nginx/sites-available/flr"),
+    qr{^\s*set \$flr_site_root /usr/share/flr/site;$}m,
+    '... which serves the pages from where they are installed');
+for my $f (@site) {
+	is(compare("$repo/nginx/site/$f", "$dest/usr/share/flr/site/$f"), 0,
+	    "site/$f: as in nginx/site/");
+}
 
 # --- nginx -t on the installed site ----------------------------------------
 # A minimal nginx.conf in the spirit of Debian's, around the installed
@@ -226,6 +241,11 @@ SKIP: {
 	    qr{^ExecStart=/usr/local/sbin/flr-sync$}m,
 	    'flr-sync.service runs them there');
 	ok(-f "$local/etc/nginx/sites-available/flr", 'nginx files in /etc');
+	ok(-f "$local/usr/local/share/flr/site/index.html",
+	    'the pages in /usr/local/share/flr/site');
+	like(slurp("$local/etc/nginx/sites-available/flr"),
+	    qr{^\s*set \$flr_site_root /usr/local/share/flr/site;$}m,
+	    'the site serves them from there');
 	($code, $out, $err) = make_in($local, 'uninstall', 'PREFIX=/usr/local');
 	is($code, 0, 'make uninstall PREFIX=/usr/local') or diag($out, $err);
 	is_deeply(tree($local), {}, 'nothing left in the /usr/local tree');
