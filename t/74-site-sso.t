@@ -90,6 +90,7 @@ http {
 	uwsgi_temp_path "$dir/tmp/uwsgi";
 	scgi_temp_path "$dir/tmp/scgi";
 	limit_req_zone \$binary_remote_addr zone=flr_demo:1m rate=5r/s;
+	limit_req_zone \$binary_remote_addr zone=flr_admin:1m rate=100r/s;
 	upstream flr_api { server "unix:$sock"; }
 
 	# The auth endpoint: signed in is a cookie naming the person.
