@@ -21,10 +21,9 @@
  * (requestId, generatedAt, lastUpdated of health and availability) that
  * differ byte for byte between two answers that mean the same.
  *
- * A body that starts to show more sources must bring their versions
- * here: the upstream's counts (upstream_counts(), exact to the minute)
- * would add the window's first minute; OpenRouter's endpoint statistics,
- * the time of their last fetch.
+ * A body that starts to show another source must bring its version
+ * here, as the upstream's buckets and OpenRouter's endpoint statistics
+ * do.
  */
 #ifndef FLR_ETAG_H
 #define FLR_ETAG_H
