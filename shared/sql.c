@@ -43,11 +43,18 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " u.rate_limit_window_seconds AS window_seconds,"
 	    " " MS("u.window_start") " AS window_start_ms,"
 	    " m.catalog_version, " MS("m.last_success_at") " AS last_sync_ms,"
-	    " " MS("now()") " AS now_ms"
+	    " " MS("now()") " AS now_ms,"
+	    /*
+	     * The sessions commit asynchronously (the request log may lose
+	     * its last ms), but a counted call is promised: a count lost in
+	     * a crash after its 200 had left would let the user past
+	     * rate_limit_max (t/77-fault.t).  This one commits durably.
+	     */
+	    " set_config('synchronous_commit', 'on', true) AS durable"
 	    " FROM k LEFT JOIN u ON true CROSS JOIN sync_meta m",
 	    1, "id,user_id,enabled,expired,preferences,window_count,"
 	    "rate_limit_max,window_seconds,window_start_ms,catalog_version,"
-	    "last_sync_ms,now_ms" },
+	    "last_sync_ms,now_ms,durable" },
 
 	/* A request that is not counted: the key alone. */
 	[STMT_AUTH_KEY] = { "auth_key",

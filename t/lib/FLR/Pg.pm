@@ -500,10 +500,13 @@ sub psql_url {
 
 # Stops the server (fast: sessions are cut, nothing is lost).  The data
 # directory and the port stay, so start() brings back the same server.
+# $pg->stop(mode => 'immediate') is a crash instead: every process quits
+# at once, with no shutdown checkpoint, and the next start recovers from
+# the WAL.
 sub stop {
-	my ($self) = @_;
+	my ($self, %o) = @_;
 	return if !$self->{running};
-	$self->pg_ctl_must('stop', '-m', 'fast');
+	$self->pg_ctl_must('stop', '-m', $o{mode} // 'fast');
 	$self->{running} = 0;
 }
 
