@@ -40,8 +40,8 @@ db_connect(struct db *db)
 	 * The URL comes first and the keywords after it override it, so
 	 * timeouts and search_path are always ours.  synchronous_commit is
 	 * the server's (on unless a DBA chose otherwise): a quota count
-	 * committed asynchronously was lost in a crash after its 200 had
-	 * left, and the user then got past rate_limit_max (t/77).
+	 * committed asynchronously can be lost in a crash after its 200 has
+	 * left, letting its user past rate_limit_max (t/77).
 	 */
 	snprintf(options, sizeof(options),
 	    "-c statement_timeout=%lld -c search_path=public",
@@ -98,7 +98,7 @@ db_init(struct db *db, const char *url, const char *app_name,
 	db->url = xstrdup(url);
 	db->app_name = app_name;
 	db->statement_timeout_ms = statement_timeout_ms;
-	/* No longer applied: see db_connect(). */
+	/* Not applied: see db_connect(). */
 	(void)synchronous_commit_off;
 	db_connect(db);
 }

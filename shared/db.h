@@ -32,9 +32,9 @@ struct db {
 /*
  * Remember how to connect and try once.  A failed first connection is
  * not fatal: db_ready() retries.  Call db_close() to release.
- * synchronous_commit_off is accepted but no longer applied: every
- * commit is as durable as the server's synchronous_commit makes it,
- * because a quota count lost in a crash lets its user past the quota.
+ * synchronous_commit_off is accepted but not applied: every commit is
+ * as durable as the server's synchronous_commit makes it, because a
+ * quota count lost in a crash lets its user past the quota.
  */
 void db_init(struct db *db, const char *url, const char *app_name,
     long long statement_timeout_ms, int synchronous_commit_off);
