@@ -31,11 +31,13 @@ use IO::Socket::INET;
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64 decode_base64);
 use POSIX ();
+use Scalar::Util qw(refaddr weaken);
 use Time::HiRes qw(sleep time);
 
 use FLR::Pg;
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+my %LIVE;
 
 # The chromium binary, or undef.
 sub bin {
@@ -50,6 +52,11 @@ sub new {
 	my $bin = bin() // croak 'chromium not found (apt-get install chromium)';
 	my $dir = tempdir('flr-chrome-XXXXXXXX', TMPDIR => 1, CLEANUP => 0);
 	my $self = bless { owner => $$, dir => $dir, pages => [] }, $class;
+	$LIVE{refaddr $self} = $self;
+	weaken $LIVE{refaddr $self};
+	# A test stopped by a signal still stops its browser (FLR::Pg's
+	# handlers turn the signal into an exit, which runs END below).
+	FLR::Pg::install_signal_handlers();
 	my @argv = ($bin, '--headless', '--no-sandbox', '--disable-gpu',
 	    '--disable-quic', '--no-first-run', '--no-default-browser-check',
 	    '--disable-background-networking', '--disable-component-update',
@@ -113,6 +120,9 @@ sub page {
 sub stop {
 	my ($self) = @_;
 	return if $self->{owner} != $$ || $self->{stopped}++;
+	# waitpid sets $?, which at exit is the test's status.
+	local ($?, $!, $@);
+	delete $LIVE{refaddr $self};
 	$_->shut for @{ $self->{pages} };
 	my $pid = $self->{pid};
 	if ($pid) {
@@ -131,6 +141,10 @@ sub stop {
 }
 
 sub DESTROY { $_[0]->stop }
+
+END {
+	$_->stop for grep { defined } values %LIVE;
+}
 
 package FLR::Chrome::Page;
 
