@@ -202,12 +202,15 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
-	/* POST /api/admin/sync-models runs the sync in this process. */
+	/* POST /api/admin/sync-models forks the sync: libcurl is ready. */
 	if (sync_global_init() != 0) {
 		log_error("libcurl failed to start");
 		return 1;
 	}
-	/* Quota counters and request logs may lose their last ms. */
+	/*
+	 * Request logs may lose their last ms; the counting statement and
+	 * reports turn synchronous_commit on for themselves.
+	 */
 	db_init(&app.db, app.cfg.database_url, "flr-api",
 	    app.cfg.statement_timeout_ms, 1);
 	/* Without its segment a worker serves on, uncounted (logged). */
