@@ -132,12 +132,13 @@ response_send(const struct request *req, const struct response *res)
 	    "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, "
 	    "OPTIONS\r\n"
 	    "Access-Control-Allow-Headers: Content-Type, Authorization, "
-	    "X-Request-Id, Prefer, Idempotency-Key\r\n"
+	    "X-Request-Id, Prefer, Idempotency-Key, X-OpenRouter-Key\r\n"
 	    "Access-Control-Expose-Headers: X-RateLimit-Limit, "
 	    "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, "
 	    "RateLimit-Policy, Retry-After, X-Data-Stale, "
 	    "X-Data-Age-Seconds, X-Request-Id, X-FLR-Adjusted, "
-	    "Preference-Applied, Idempotent-Replayed\r\n",
+	    "Preference-Applied, Idempotent-Replayed, X-FLR-Model, "
+	    "X-FLR-Attempts\r\n",
 	    res->status, http_status_title(res->status), req->request_id);
 	FCGX_PutStr(head, n, req->fcgx->out);
 	if (res->status != 204) {

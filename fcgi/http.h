@@ -14,6 +14,7 @@
 #include "util.h"
 
 #define BODY_MAX 16384 /* request bodies (SPEC.md §0) */
+#define LARGE_BODY_MAX 4194304 /* chat bodies, images included */
 
 struct request {
 	FCGX_Request *fcgx;
@@ -29,6 +30,7 @@ struct request {
 	char request_id[UUID_LEN + 1]; /* X-Request-Id */
 	char log_id[UUID_LEN + 1]; /* requestId: the request-log row */
 	double started_ms;
+	int streamed; /* the handler wrote the response itself */
 };
 
 struct response {

@@ -5,7 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum config_type { CONF_STRING, CONF_URL, CONF_INT, CONF_LOG_LEVEL, CONF__MAX };
+enum config_type {
+	CONF_STRING,
+	CONF_URL,
+	CONF_HTTP_URL, /* https:// or http:// only */
+	CONF_INT,
+	CONF_LOG_LEVEL,
+	CONF__MAX
+};
 
 struct config_key {
 	const char *name;
@@ -48,15 +55,31 @@ static const struct config_key keys[] = {
 	/* 32 MiB by default; the catalogue is about 1 MiB today. */
 	{ "FLR_SYNC_MAX_BYTES", CONF_INT, OFF(sync_max_bytes), 0, "33554432",
 	    1024, 268435456 },
+	/* The router's upstream: OpenRouter's OpenAI-compatible API. */
+	{ "OPENROUTER_BASE_URL", CONF_HTTP_URL, OFF(openrouter_base_url), 0,
+	    "https://openrouter.ai/api/v1", 0, 0 },
+	{ "FLR_ROUTER_PER_USER", CONF_INT, OFF(router_per_user), 0, "4", 1,
+	    64 },
+	{ "FLR_ROUTER_CONNECT_TIMEOUT_S", CONF_INT,
+	    OFF(router_connect_timeout_s), 0, "10", 1, 120 },
+	{ "FLR_ROUTER_FIRST_BYTE_S", CONF_INT, OFF(router_first_byte_s), 0,
+	    "30", 1, 600 },
+	{ "FLR_ROUTER_TIMEOUT_S", CONF_INT, OFF(router_timeout_s), 0, "300", 1,
+	    3600 },
+	{ "FLR_ROUTER_BUDGET_S", CONF_INT, OFF(router_budget_s), 0, "60", 1,
+	    3600 },
+	/* An answer is held in the response buffer (8 MiB) when not streamed. */
+	{ "FLR_ROUTER_MAX_BYTES", CONF_INT, OFF(router_max_bytes), 0, "4194304",
+	    1024, 8000000 },
 };
 
 static int
-valid_url(const char *s)
+valid_url(const char *s, int http_only)
 {
 	static const char *schemes[] = { "https://", "http://", "file://" };
 	size_t i;
 
-	for (i = 0; i < NELEM(schemes); i++)
+	for (i = 0; i < (http_only ? 2 : NELEM(schemes)); i++)
 		if (strncmp(s, schemes[i], strlen(schemes[i])) == 0 &&
 		    s[strlen(schemes[i])] != '\0')
 			return 1;
@@ -82,11 +105,12 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 		memcpy(field, &v, sizeof(v));
 		return 0;
 	case CONF_URL:
-		if (!valid_url(v)) {
-			snprintf(err, errsz,
-			    "%s: must be an https://, "
-			    "http:// or file:// URL",
-			    k->name);
+	case CONF_HTTP_URL:
+		if (!valid_url(v, k->type == CONF_HTTP_URL)) {
+			snprintf(err, errsz, "%s: must be an %s URL", k->name,
+			    k->type == CONF_HTTP_URL
+			        ? "https:// or http://"
+			        : "https://, http:// or file://");
 			return -1;
 		}
 		memcpy(field, &v, sizeof(v));

@@ -26,6 +26,14 @@ struct config {
 	long long sync_timeout_s; /* whole transfer, per try */
 	long long sync_retry_delay_ms; /* before try 2; doubles after */
 	long long sync_max_bytes; /* response body cap */
+	/* flr-router: where chat calls go, and their limits. */
+	const char *openrouter_base_url; /* no trailing slash needed */
+	long long router_per_user; /* concurrent calls per user */
+	long long router_connect_timeout_s;
+	long long router_first_byte_s; /* no byte by then: next model */
+	long long router_timeout_s; /* one attempt, start to end */
+	long long router_budget_s; /* no attempt starts after this */
+	long long router_max_bytes; /* one answer, streamed or not */
 };
 
 /*

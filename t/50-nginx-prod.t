@@ -94,7 +94,9 @@ sub write_config {
 	my $http = rewrite(slurp("$FLR::Nginx::NGINX_DIR/flr-http.conf"),
 	    'flr-http.conf',
 	    [ qr{\bserver unix:/run/flr/api\.sock;},
-	      'server "unix:' . $s->socket_path . '";' ]);
+	      'server "unix:' . $s->socket_path . '";' ],
+	    [ qr{\bserver unix:/run/flr-router/router\.sock;},
+	      'server "unix:' . $s->router_socket_path . '";' ]);
 	spew("$dir/flr-site.conf", $site);
 	spew("$dir/flr-http.conf", $http);
 	# What Debian's /etc/nginx/nginx.conf provides around the site,
@@ -250,6 +252,19 @@ problem_is($r, 413, 'payload_too_large', undef,
     'a 17 KB body: 413 problem document');
 like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
     'HSTS on the 413');
+
+# The chat route alone takes bodies up to 4 MiB (images): the same 17 KB
+# reach flr-router, which asks for a key; 5 MiB is nginx's 413.
+$r = curl_i('-X', 'POST', '-H', 'Content-Type: application/json',
+    '--data-binary', "\@$dir/big.json", "$base/api/v1/chat/completions");
+problem_is($r, 401, 'missing_auth', undef,
+    'a 17 KB chat body reaches flr-router (401 without a key)');
+spew("$dir/huge.json", '{"messages":"' . ('x' x (5 * 1024 * 1024)) . '"}');
+$r = curl_i('-X', 'POST', '-H', 'Content-Type: application/json',
+    '--data-binary', "\@$dir/huge.json", "$base/api/v1/chat/completions");
+problem_is($r, 413, 'payload_too_large', undef,
+    'a 5 MiB chat body: 413 problem document');
+like($r->{content} // '', qr/4194304 bytes/, '... naming the 4 MiB cap');
 
 # --- Plain HTTP ------------------------------------------------------------
 $r = curl_i("http://127.0.0.1:$plain/api/v1/models/ids?topN=3");

@@ -33,7 +33,8 @@ sub render {
 }
 
 # write_config(rundir => $dir, listen => '127.0.0.1:8080',
-#              socket => $path) -> path of the nginx.conf written
+#              socket => $path, router_socket => $path)
+#   -> path of the nginx.conf written
 #
 # Also (re)creates the run directory's flr -> nginx/ symlink and the temp
 # parent directory (nginx creates and, as root, chowns the leaves).
@@ -49,6 +50,8 @@ sub write_config {
 		RUNDIR => $rundir,
 		LISTEN => $o{listen} // croak('write_config: listen'),
 		SOCKET => $o{socket} // croak('write_config: socket'),
+		ROUTER_SOCKET => $o{router_socket}
+		    // croak('write_config: router_socket'),
 		NGINX_DIR => $NGINX_DIR,
 	});
 	make_path("$rundir/nginx-tmp", { mode => 0755 });
