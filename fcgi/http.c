@@ -118,11 +118,12 @@ response_unavailable(struct response *res)
 	response_header(res, "Retry-After", "5");
 }
 
-void
-response_send(const struct request *req, const struct response *res)
+/* Status line and headers; a Content-Length unless streaming. */
+static int
+write_head(const struct request *req, const struct response *res, int stream)
 {
 	char head[1024];
-	int n;
+	int n, rc = 0;
 
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
@@ -140,20 +141,55 @@ response_send(const struct request *req, const struct response *res)
 	    "Preference-Applied, Idempotent-Replayed, X-FLR-Model, "
 	    "X-FLR-Attempts\r\n",
 	    res->status, http_status_title(res->status), req->request_id);
-	FCGX_PutStr(head, n, req->fcgx->out);
-	if (res->status != 204) {
+	rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
+	if (stream) {
+		n = snprintf(head, sizeof(head), "Content-Type: %s\r\n",
+		    res->content_type);
+		rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
+	} else if (res->status != 204) {
 		n = snprintf(head, sizeof(head),
 		    "Content-Type: %s\r\n"
 		    "Content-Length: %zu\r\n",
 		    res->content_type, res->body.len);
-		FCGX_PutStr(head, n, req->fcgx->out);
+		rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
 	}
 	if (res->headers.len > 0)
-		FCGX_PutStr(
-		    res->headers.data, (int)res->headers.len, req->fcgx->out);
-	FCGX_PutStr("\r\n", 2, req->fcgx->out);
+		rc |= FCGX_PutStr(res->headers.data, (int)res->headers.len,
+		          req->fcgx->out) < 0;
+	rc |= FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0;
+	return rc ? -1 : 0;
+}
+
+void
+response_send(const struct request *req, const struct response *res)
+{
+	(void)write_head(req, res, 0);
 	if (res->status != 204 && !res->head_only && res->body.len > 0)
 		FCGX_PutStr(res->body.data, (int)res->body.len, req->fcgx->out);
+}
+
+int
+response_stream_begin(struct request *req, const struct response *res)
+{
+	req->streamed = 1;
+	if (write_head(req, res, 1) != 0 || FCGX_FFlush(req->fcgx->out) != 0)
+		return -1;
+	return 0;
+}
+
+int
+response_stream_write(struct request *req, const char *p, size_t n)
+{
+	while (n > 0) {
+		int chunk = n > 65536 ? 65536 : (int)n;
+
+		if (FCGX_PutStr(p, chunk, req->fcgx->out) != chunk)
+			return -1;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	/* Each piece goes out as it came: nginx does not buffer it. */
+	return FCGX_FFlush(req->fcgx->out) != 0 ? -1 : 0;
 }
 
 struct json_object *

@@ -65,6 +65,15 @@ void response_unavailable(struct response *res);
 void response_send(const struct request *req, const struct response *res);
 
 /*
+ * A streamed answer (server-sent events): send res's status line and
+ * headers without a Content-Length, marking req as answered; then
+ * response_stream_write() sends each piece at once.  Both return 0, or
+ * -1 when the client is gone (nginx closed the connection).
+ */
+int response_stream_begin(struct request *req, const struct response *res) WUR;
+int response_stream_write(struct request *req, const char *p, size_t n) WUR;
+
+/*
  * Parse the request body as a JSON object (nesting at most 16 deep).
  * Returns it (caller json_object_put()s it), or NULL with 400
  * invalid_json written to res.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 
 enum db_status
@@ -106,7 +107,10 @@ report_details(const struct relay *r, const struct relay_attempt *a, char *out,
 	default:
 		break;
 	}
-	if (a->outcome == ATTEMPT_SUCCESS)
+	if (r->started && a->outcome != ATTEMPT_SUCCESS)
+		snprintf(out, outsz, "router: the stream broke off%s",
+		    r->error_seen ? " with an error event" : "");
+	else if (a->outcome == ATTEMPT_SUCCESS)
 		snprintf(out, outsz, "router: HTTP %ld", a->status);
 	else if (a->status >= 200 && a->status <= 299)
 		snprintf(out, outsz, "router: HTTP %ld, not a chat completion",
@@ -147,6 +151,117 @@ report(struct relay *r, const struct relay_attempt *a)
 	PQclear(res);
 }
 
+#define SSE_LINE_MAX 65536 /* a line we look into; longer ones pass */
+
+/* 1 when needle is among the n bytes at l. */
+static int
+contains(const char *l, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (l[i] == needle[0] && memcmp(l + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* One whole line of the stream after it began: does it end the stream? */
+static void
+track_line(struct relay *r, const char *l, size_t n)
+{
+	while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == '\n'))
+		n--;
+	if (n == 12 && memcmp(l, "data: [DONE]", 12) == 0)
+		r->done_seen = 1;
+	else if (n > 5 && memcmp(l, "data:", 5) == 0 &&
+	    contains(l, n, "\"finish_reason\":\"error\""))
+		r->error_seen = 1;
+}
+
+/* Follow the lines of bytes relayed, which may split lines anywhere. */
+static void
+track(struct relay *r, const char *p, size_t n)
+{
+	const char *nl;
+
+	while (n > 0 && (nl = memchr(p, '\n', n)) != NULL) {
+		size_t k = (size_t)(nl - p) + 1;
+
+		if (r->line.over) {
+			buf_reset(&r->line); /* too long to look into */
+			r->line.over = 0;
+		} else if (r->line.len > 0) {
+			(void)buf_append(&r->line, p, k);
+			track_line(r, r->line.data, r->line.len);
+			buf_reset(&r->line);
+		} else {
+			track_line(r, p, k);
+		}
+		p += k;
+		n -= k;
+	}
+	if (n > 0)
+		(void)buf_append(&r->line, p, n);
+}
+
+/*
+ * The sink of a streamed attempt.  Until the first event, lines are held
+ * back and comments (": OPENROUTER PROCESSING") dropped, so another
+ * model can still be tried; from the first event on, every byte goes to
+ * the client as it comes.
+ */
+static int
+sse_sink(void *arg, const char *p, size_t n)
+{
+	struct relay *r = arg;
+	size_t at = 0;
+
+	if (r->started) {
+		track(r, p, n);
+		return r->write(r->arg, p, n);
+	}
+	if (buf_append(&r->pending, p, n) != 0) {
+		r->bad_stream = 1; /* no event in 64 KiB: not a stream */
+		return -1;
+	}
+	for (;;) {
+		const char *line = r->pending.data + at;
+		const char *nl = memchr(line, '\n', r->pending.len - at);
+
+		if (nl == NULL)
+			break;
+		if (*line != ':' && *line != '\n' && *line != '\r') {
+			size_t rest = r->pending.len - at;
+
+			r->started = r->call.started = 1;
+			if (r->begin(r->arg, r->streaming, r->attempts + 1) !=
+			    0)
+				return -1;
+			track(r, line, rest);
+			return r->write(r->arg, line, rest);
+		}
+		at += (size_t)(nl - line) + 1;
+	}
+	memmove(r->pending.data, r->pending.data + at, r->pending.len - at);
+	r->pending.len -= at;
+	r->pending.data[r->pending.len] = '\0';
+	return 0;
+}
+
+/* What a streamed attempt came to, once its transfer ended. */
+static enum attempt_outcome
+stream_outcome(const struct relay *r, enum attempt_outcome o)
+{
+	if (o == ATTEMPT_CLIENT_GONE && !r->bad_stream)
+		return o;
+	if (!r->started)
+		return r->bad_stream || o == ATTEMPT_SUCCESS ? ATTEMPT_ERROR
+		                                             : o;
+	if (o == ATTEMPT_SUCCESS && r->done_seen && !r->error_seen)
+		return ATTEMPT_SUCCESS;
+	return ATTEMPT_ERROR;
+}
+
 /* One attempt on model m; its outcome, the answer in r->call. */
 static enum attempt_outcome
 attempt(struct relay *r, const struct model *m, double budget_left_ms,
@@ -177,12 +292,20 @@ attempt(struct relay *r, const struct model *m, double budget_left_ms,
 		c->first_byte_ms = 1000;
 	c->total_ms = cfg->router_timeout_s * 1000;
 	c->max_bytes = (size_t)cfg->router_max_bytes;
-	c->sink = r->sink;
-	c->sink_arg = r->sink_arg;
+	if (r->cr->stream) {
+		c->sink = sse_sink;
+		c->sink_arg = r;
+		r->streaming = m;
+		buf_reset(&r->pending);
+		buf_reset(&r->line);
+		r->done_seen = r->error_seen = r->bad_stream = 0;
+	}
 	if (upstream_run(r->up, c) != 0) {
 		log_error("router: %s", c->error);
 		return ATTEMPT_ERROR;
 	}
+	if (r->cr->stream)
+		return stream_outcome(r, upstream_classify(c));
 	return upstream_classify(c);
 }
 
@@ -207,6 +330,9 @@ relay_run(struct relay *r)
 	r->attempts = 0;
 	r->outcome = ATTEMPT_ERROR;
 	r->retry_after = -1;
+	r->started = 0;
+	buf_init(&r->pending, SSE_LINE_MAX);
+	buf_init(&r->line, SSE_LINE_MAX);
 	memset(&r->call, 0, sizeof(r->call));
 	buf_init(&r->call.body, 1);
 	buf_init(&body, 2 * (size_t)r->cfg->router_max_bytes + 65536);
@@ -239,11 +365,30 @@ relay_run(struct relay *r)
 		        r->call.retry_after_s < r->retry_after))
 			r->retry_after = r->call.retry_after_s;
 		report(r, a);
-		if (!goes_on(a->outcome))
+		/* Once a stream has begun, its answer is this model's. */
+		if (!goes_on(a->outcome) || r->started)
 			break;
 	}
 	buf_free(&body);
 	buf_free(&url);
+	buf_free(&r->pending);
+	buf_free(&r->line);
+}
+
+void
+relay_stream_error(const struct relay *r, struct buf *out)
+{
+	const struct relay_attempt *a = &r->tried[r->attempts - 1];
+	char why[160];
+
+	snprintf(why, sizeof(why), "the stream of %s broke off: %s", a->m->id,
+	    a->fail == UP_TIMEOUT       ? "it took too long"
+	        : a->fail == UP_TOO_BIG ? "it passed the size cap"
+	        : r->error_seen         ? "the model reported an error"
+	                                : "the connection ended early");
+	buf_puts(out, "data: {\"error\":{\"message\":");
+	json_escape(out, why, strlen(why));
+	buf_puts(out, ",\"code\":502,\"type\":\"upstream_failed\"}}\n\n");
 }
 
 void

@@ -57,14 +57,29 @@ struct relay {
 	long long user_id;
 	const char *key_id;
 	const char *request_id; /* the call's request-log id */
-	upstream_sink *sink; /* streaming: where a 2xx answer goes */
-	void *sink_arg;
+	/*
+	 * Streaming (cr->stream): begin() is called once, at the first
+	 * event of an answer, with the model and the attempt's number, to
+	 * send the response head; write() then gets every byte as it comes.
+	 * Each returns 0, or -1 when the client is gone.
+	 */
+	int (*begin)(void *arg, const struct model *m, int attempt);
+	int (*write)(void *arg, const char *p, size_t n);
+	void *arg;
 	/* out */
 	struct relay_attempt tried[RELAY_ATTEMPTS_MAX];
 	int attempts;
 	enum attempt_outcome outcome; /* of the last attempt */
 	struct upstream_call call; /* the last attempt's, answer included */
 	long long retry_after; /* the least Retry-After of a 429; -1 */
+	int started; /* streaming: the answer's head has gone out */
+	/* the stream filter's state */
+	struct buf pending; /* before the first event: the partial line */
+	struct buf line; /* after it: the current line, for what ends it */
+	int done_seen; /* data: [DONE] */
+	int error_seen; /* an event with finish_reason "error" */
+	int bad_stream; /* no event within the first 64 KiB */
+	const struct model *streaming; /* the model being tried */
 };
 
 /*
@@ -73,6 +88,12 @@ struct relay {
  * last attempt names the model).  Release r->call.body with buf_free.
  */
 void relay_run(struct relay *r);
+
+/*
+ * The event that ends a stream that broke off after it began (the
+ * OpenAI SDKs raise it as an error), into out.
+ */
+void relay_stream_error(const struct relay *r, struct buf *out);
 
 /*
  * The attempts as one line for a problem's detail:

@@ -139,9 +139,10 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     curl_off_t ulnow)
 {
 	struct transfer *t = arg;
+	int answered = t->call->sink != NULL ? t->call->started : t->got_header;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	if (!t->got_header &&
+	if (!answered &&
 	    mono_ms() - t->started > (double)t->call->first_byte_ms) {
 		t->first_byte_late = 1;
 		return 1;
@@ -228,7 +229,10 @@ fail_of(CURLcode rc, const struct transfer *t)
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return UP_CONNECT;
 	case CURLE_OPERATION_TIMEDOUT:
-		return t->got_header ? UP_TIMEOUT : UP_FIRST_BYTE;
+		return (t->call->sink != NULL ? t->call->started
+		                              : t->got_header)
+		    ? UP_TIMEOUT
+		    : UP_FIRST_BYTE;
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
@@ -255,6 +259,7 @@ upstream_run(struct upstream *up, struct upstream_call *c)
 	c->relayed = 0;
 	c->retry_after_s = -1;
 	c->reset_ms = -1;
+	c->started = 0;
 	c->error[0] = '\0';
 	buf_init(&c->body, c->sink != NULL ? ERROR_BODY_MAX : c->max_bytes);
 	t.call = c;

@@ -56,6 +56,11 @@ struct upstream_call {
 	size_t max_bytes;
 	upstream_sink *sink; /* NULL: collect the whole answer in body */
 	void *sink_arg;
+	/*
+	 * Set by the sink once it relays: for a stream the first-byte clock
+	 * runs until then (comments before the first event do not stop it).
+	 */
+	int started;
 	/* out */
 	enum upstream_fail fail;
 	long status; /* 0: none came */

@@ -2,7 +2,10 @@
 # its own pool), against a scripted stand-in for OpenRouter
 # (FLR::FakeOpenRouter): explicit models, "models" lists and "auto";
 # fallback on 429, 5xx, 404, a late first byte, a broken or oversized
-# answer; OpenRouter's account quota; every attempt reported as the
+# answer; streaming (events relayed as they come, fallback only before
+# the first, an error event when a stream breaks off, the upstream
+# transfer stopped when the client goes away); OpenRouter's account
+# quota; every attempt reported as the
 # router's own; free ids only; the caller's key never upstream; the
 # quota counted once per call, exactly, under concurrency; the per-user
 # cap on concurrent calls, also when a worker dies; and what every bad
@@ -11,6 +14,8 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP ();
+use IO::Select;
+use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 use FindBin;
@@ -393,6 +398,137 @@ fallback_case('a 200 without choices', 'error200', 'error');
 	is($fake->count, 0, 'no bad input reached OpenRouter');
 	is(quota_used($alice->{user_id}), $before, 'and none used quota');
 	like($s->nginx_error_log . $s->router_log, qr/./, 'the logs exist');
+}
+
+# --- Streaming ------------------------------------------------------------------
+# The data events of a streamed answer, in order ('[DONE]' as such).
+sub events_of {
+	my ($text) = @_;
+	return [ map { /^data: (.*)$/s ? $1 : () } split /\r?\n\r?\n/, $text // '' ];
+}
+
+sub streamed_text {
+	my ($ev) = @_;
+	return join '', map { my $d = eval { $json->decode($_) };
+	    ref $d eq 'HASH' ? $d->{choices}[0]{delta}{content} // '' : '' } @$ev;
+}
+
+# A raw HTTP/1.1 request to nginx, read as it comes: returns the socket
+# after the head was sent.
+sub open_stream {
+	my ($body) = @_;
+	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $s->port, Proto => 'tcp', Timeout => 10)
+	    or die "connect: $!";
+	my $content = $json->encode($body);
+	print {$c} "POST /api/v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+	    . "Authorization: Bearer $alice->{key}\r\nContent-Type: application/json\r\n"
+	    . 'Content-Length: ' . length($content) . "\r\nConnection: close\r\n\r\n"
+	    . $content;
+	return $c;
+}
+
+# Read from $c until $re matches what came so far (or EOF / 30 s).
+sub read_until {
+	my ($c, $re) = @_;
+	my $sel = IO::Select->new($c);
+	my ($got, $deadline) = ('', time + 30);
+	while ($got !~ $re && time < $deadline) {
+		next if !$sel->can_read(0.2);
+		my $n = sysread $c, $got, 65536, length $got;
+		last if !$n;
+	}
+	return $got;
+}
+
+{
+	$fake->reset;
+	$s->psql('DELETE FROM model_feedback; DELETE FROM router_cooldowns');
+	my ($r) = chat({ model => $A, @hello, stream => JSON::PP::true });
+	is($r->{status}, 200, 'stream: true: 200');
+	like($r->{headers}{'content-type'} // '', qr{^text/event-stream}, 'text/event-stream');
+	is($r->{headers}{'x-flr-model'}, $A, 'X-FLR-Model on a stream');
+	is($r->{headers}{'x-flr-attempts'}, 1, 'X-FLR-Attempts on a stream');
+	like($r->{headers}{'x-ratelimit-remaining'} // '', qr/^\d+$/, 'and the quota headers');
+	my $ev = events_of($r->{content});
+	is($ev->[-1], '[DONE]', 'the events end with [DONE]');
+	is(streamed_text($ev), "Hello from $A", 'the answer, chunk by chunk');
+	ok(($fake->requests)[0]{json}{stream}, 'the stream was asked for upstream');
+	is_deeply(reports(), [ [ $A, 'success', 'router' ] ], 'reported as a success');
+
+	$fake->reset;
+	$fake->script($A => 'processing');
+	($r) = chat({ model => $A, @hello, stream => JSON::PP::true });
+	is($r->{status}, 200, 'a stream with ": OPENROUTER PROCESSING" comments: 200');
+	unlike($r->{content}, qr/\A:/, 'comments before the first event are not relayed');
+	is(streamed_text(events_of($r->{content})), "Hello from $A", 'the events all are');
+
+	$fake->reset;
+	$s->psql('DELETE FROM model_feedback');
+	$fake->script($A => 'unavailable', $B => 'ok');
+	($r) = chat({ models => [ $A, $B ], @hello, stream => JSON::PP::true });
+	is($r->{headers}{'x-flr-model'}, $B, 'fallback before the first byte: the second model');
+	is($r->{headers}{'x-flr-attempts'}, 2, 'X-FLR-Attempts: 2');
+	is(streamed_text(events_of($r->{content})), "Hello from $B", 'its stream');
+	is_deeply(reports(), [ [ $A, 'unavailable', 'router' ], [ $B, 'success', 'router' ] ],
+	    'both attempts reported');
+
+	$fake->reset;
+	$fake->script($A => { slow => 8 }, $B => 'ok');
+	($r) = chat({ models => [ $A, $B ], @hello, stream => JSON::PP::true });
+	is($r->{headers}{'x-flr-model'}, $B, 'no first event in time: the second model');
+
+	$fake->reset;
+	$s->psql('DELETE FROM model_feedback');
+	$fake->script($A => 'drop', $B => 'ok');
+	($r) = chat({ models => [ $A, $B ], @hello, stream => JSON::PP::true });
+	is($r->{status}, 200, 'a stream that breaks off halfway: it had begun (200)');
+	$ev = events_of($r->{content});
+	isnt($ev->[-1], '[DONE]', 'no [DONE]');
+	my $last = eval { $json->decode($ev->[-1]) } // {};
+	is($last->{error}{code}, 502, 'it ends with an error event');
+	like($last->{error}{message} // '', qr/broke off/, 'saying what happened');
+	ok(!grep({ $_->{model} eq $B } $fake->requests), 'no fallback after the first byte');
+	is_deeply(reports(), [ [ $A, 'error', 'router' ] ], 'reported as an error');
+
+	$fake->reset;
+	$fake->script($A => 'unavailable', $B => 'unavailable');
+	my $doc;
+	($r, $doc) = chat({ models => [ $A, $B ], @hello, stream => JSON::PP::true });
+	problem([ $r, $doc ], 502, 'upstream_failed',
+	    'a stream that never began: the problem document, not events');
+}
+
+# Events pass as they come, and a client that goes away stops the transfer.
+{
+	$fake->reset;
+	$s->psql('DELETE FROM model_feedback');
+	$fake->script($A => { slow_stream => 0.5 });
+	my $c = open_stream({ model => $A, @hello, stream => JSON::PP::true });
+	my $got = read_until($c, qr/data: \{/);
+	like($got, qr{^HTTP/1\.1 200}, 'a slow stream: 200 at once');
+	my $seq = ($fake->requests)[0]{seq};
+	my ($sent, $all) = $fake->progress($seq);
+	ok($sent < $all, "the first event came while the model was still writing ($sent of $all)");
+	$got .= read_until($c, qr/data: \[DONE\]/);
+	like($got, qr/data: \[DONE\]/, 'and the rest followed');
+	close $c;
+
+	$fake->reset;
+	$s->psql('DELETE FROM model_feedback');
+	$fake->script($A => { slow_stream => 0.5 });
+	$c = open_stream({ model => $A, @hello, stream => JSON::PP::true });
+	read_until($c, qr/data: \{/);
+	close $c;    # the client goes away after the first event
+	my $deadline = time + 30;
+	sleep 0.1 while !$fake->aborted && time < $deadline;
+	ok(scalar $fake->aborted, 'the upstream transfer is stopped when the client goes away');
+	$deadline = time + 30;
+	sleep 0.1 while $s->router_log !~ /client_gone/ && time < $deadline;
+	like($s->router_log, qr/attempt 1: \Q$A\E: client_gone/, 'the router saw it');
+	is_deeply(reports(), [], 'nothing is reported: the model did nothing wrong');
+	my ($r) = chat({ model => $B, @hello });
+	is($r->{status}, 200, 'the worker serves the next call');
 }
 
 # --- The quota, exactly, under concurrency -----------------------------------------

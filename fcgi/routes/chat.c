@@ -19,8 +19,10 @@
 
 #define UPSTREAM_KEY_MAX 256
 
-/* Everything one call holds, released by call_free(). */
+/* Everything one call holds, released at the end of the route. */
 struct chat_call {
+	struct request *req;
+	struct response *res;
 	struct json_object *body;
 	struct chat_request cr;
 	struct caller who;
@@ -96,11 +98,6 @@ read_request(struct request *req, struct response *res, struct chat_call *cc)
 	}
 	if (chat_read(cc->body, req->arena, &cc->cr, &err) != 0) {
 		refuse(res, &err);
-		return -1;
-	}
-	if (cc->cr.stream) {
-		response_problem(res, 400, "invalid_field", "stream",
-		    "stream: true is not supported by this instance");
 		return -1;
 	}
 	return 0;
@@ -260,6 +257,50 @@ answer_failure(struct app *app, struct response *res, struct chat_call *cc)
 	(void)app;
 }
 
+/*
+ * A stream's head, at its first event: 200, text/event-stream, the
+ * model and the attempt, and the quota headers already in res.
+ */
+static int
+stream_begin(void *arg, const struct model *m, int attempt)
+{
+	struct chat_call *cc = arg;
+	struct response *res = cc->res;
+
+	res->status = 200;
+	res->content_type = "text/event-stream";
+	response_header(res, "Cache-Control", "no-cache");
+	response_header(res, "X-Accel-Buffering", "no");
+	response_header(res, "X-FLR-Model", "%s", m->id);
+	response_header(res, "X-FLR-Attempts", "%d", attempt);
+	return response_stream_begin(cc->req, res);
+}
+
+static int
+stream_write(void *arg, const char *p, size_t n)
+{
+	struct chat_call *cc = arg;
+
+	return response_stream_write(cc->req, p, n);
+}
+
+/* A stream that began: end it with an error event if it broke off. */
+static void
+stream_end(struct chat_call *cc)
+{
+	struct relay *r = &cc->relay;
+	struct buf ev;
+
+	if (r->outcome == ATTEMPT_SUCCESS || r->outcome == ATTEMPT_CLIENT_GONE)
+		return;
+	buf_init(&ev, 1024);
+	relay_stream_error(r, &ev);
+	/* A client that has gone needs no word of it. */
+	if (response_stream_write(cc->req, ev.data, ev.len) != 0)
+		log_info("router: the client left before the stream's end");
+	buf_free(&ev);
+}
+
 /* The attempts, then the answer and the request-log row. */
 static void
 run(struct app *app, struct request *req, struct response *res,
@@ -279,12 +320,17 @@ run(struct app *app, struct request *req, struct response *res,
 	r->user_id = cc->who.user_id;
 	r->key_id = cc->who.key_id;
 	r->request_id = req->log_id;
+	r->begin = stream_begin;
+	r->write = stream_write;
+	r->arg = cc;
 	relay_run(r);
-	if (r->outcome == ATTEMPT_SUCCESS)
+	if (r->started)
+		stream_end(cc);
+	else if (r->outcome == ATTEMPT_SUCCESS)
 		answer_success(res, cc);
 	else
 		answer_failure(app, res, cc);
-	if (r->attempts > 0) {
+	if (r->attempts > 0 && !r->started) {
 		response_header(
 		    res, "X-FLR-Model", "%s", r->tried[r->attempts - 1].m->id);
 		response_header(res, "X-FLR-Attempts", "%d", r->attempts);
@@ -304,6 +350,8 @@ route_chat_completions(
 	const char *token;
 
 	memset(&cc, 0, sizeof(cc));
+	cc.req = req;
+	cc.res = res;
 	cc.slot = -1;
 	if (guard_token(req, res, &token) != 0 ||
 	    read_request(req, res, &cc) != 0 ||

@@ -9,7 +9,9 @@ package FLR::FakeOpenRouter;
 #   my $f = FLR::FakeOpenRouter->new;
 #   $f->script('a/x:free' => 'unavailable', 'b/y:free' => ['rate_limited', 'ok']);
 #   ... OPENROUTER_BASE_URL => $f->base_url ...
-#   my @r = $f->requests;    # ({ method, path, headers => { lc name }, body, json, model })
+#   my @r = $f->requests;    # ({ seq, method, path, headers => { lc name }, body, json, model })
+#   $f->progress($seq)       # events of a stream sent so far, and how many in all
+#   $f->aborted              # seqs of streams whose client (the router) went away
 #
 # A model's script is one behaviour or a list of them: its n-th request
 # gets the n-th (the last repeats).  A model without a script gets 'ok'.
@@ -32,8 +34,8 @@ package FLR::FakeOpenRouter;
 #   drop            half the answer, then the connection closes (a
 #                   stream: two events, then it closes)
 #   big             { big => $n }: a 200 of $n bytes
-#   slow_stream     { slow_stream => $s }: a stream with $s seconds
-#                   between its events
+#   slow_stream     { slow_stream => $s }: a longer stream (14 events)
+#                   with $s seconds before each event
 #
 # Only core Perl.  Each connection is answered by its own child process;
 # the server and its children die with the object, in the process that
@@ -69,7 +71,7 @@ sub new {
 		dir => tempdir('flr-fake-or-XXXXXXXX', TMPDIR => 1, CLEANUP => 0),
 	}, $class;
 	$self->write_file('script.json', $JSON->encode({}));
-	$self->write_file('requests', '');
+	$self->write_file($_, '') for qw(requests progress aborted);
 	my $pid = fork // croak "FLR::FakeOpenRouter: fork: $!";
 	if (!$pid) {
 		eval { $self->serve($listen) };
@@ -101,7 +103,30 @@ sub script {
 sub reset {
 	my ($self) = @_;
 	$self->write_file('script.json', $JSON->encode({}));
-	$self->write_file('requests', '');
+	$self->write_file($_, '') for qw(requests progress aborted);
+}
+
+sub lines_of {
+	my ($self, $name) = @_;
+	open my $fh, '<:raw', "$self->{dir}/$name" or return ();
+	return map { chomp; $_ } grep { /\S/ } <$fh>;
+}
+
+# progress($seq) -> (events sent, events in all) of request $seq's stream.
+sub progress {
+	my ($self, $seq) = @_;
+	my ($last) = reverse grep { /^\Q$seq\E / } $self->lines_of('progress');
+	return defined $last ? (split ' ', $last)[1, 2] : (0, undef);
+}
+
+# The seqs of streams that could not be sent on: the router hung up.
+sub aborted { $_[0]->lines_of('aborted') }
+
+sub note_line {
+	my ($self, $name, $line) = @_;
+	open my $fh, '>>:raw', "$self->{dir}/$name" or return;
+	syswrite $fh, "$line\n";
+	close $fh;
 }
 
 sub requests {
@@ -146,10 +171,12 @@ sub serve {
 	open STDOUT, '>', '/dev/null';
 	$SIG{CHLD} = 'IGNORE';
 	$SIG{PIPE} = 'IGNORE';
+	my $seq = 0;
 	while (1) {
 		my $c = $listen->accept or next;
 		my $req = read_request($c);
 		if ($req) {
+			$req->{seq} = $seq++;
 			my $b = $self->behaviour_for($req);
 			$self->record($req);
 			my $pid = fork;
@@ -261,6 +288,7 @@ sub events {
 	return (chunk($req, { role => 'assistant', content => 'Hello ' }, undef),
 	    chunk($req, { content => 'from ' }, undef),
 	    chunk($req, { content => $model }, undef),
+	    ($req->{long} ? map { chunk($req, { content => '.' }, undef) } 1 .. 9 : ()),
 	    chunk($req, {}, 'stop'), "data: [DONE]\n\n");
 }
 
@@ -294,16 +322,22 @@ sub respond {
 }
 
 sub stream {
-	my ($c, $req, %o) = @_;
+	my ($self, $c, $req, %o) = @_;
+	$req->{long} = 1 if $o{gap};
 	my @ev = events($req);
 	@ev = @ev[0, 1] if $o{drop};
 	my $head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 	    . "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
 	send_all($c, $head) or return;
 	send_all($c, ": OPENROUTER PROCESSING\n\n") if $o{processing};
+	my $sent = 0;
 	for my $e (@ev) {
 		sleep $o{gap} if $o{gap};
-		send_all($c, $e) or return;
+		if (!send_all($c, $e)) {
+			$self->note_line('aborted', $req->{seq});
+			return;
+		}
+		$self->note_line('progress', "$req->{seq} " . ++$sent . ' ' . @ev);
 		send_all($c, ": OPENROUTER PROCESSING\n\n") if $o{processing};
 	}
 	shutdown $c, 1;
@@ -324,13 +358,13 @@ sub answer {
 		sleep 1 while 1;
 	}
 	if ($name eq 'ok' || $name eq 'processing' || $name eq 'slow_stream') {
-		return stream($c, $req, processing => $name eq 'processing',
+		return $self->stream($c, $req, processing => $name eq 'processing',
 		    gap => $name eq 'slow_stream' ? $arg // 1 : 0)
 		    if $req->{stream};
 		return respond($c, 200, $JSON->encode(completion($req)));
 	}
 	if ($name eq 'drop') {
-		return stream($c, $req, drop => 1) if $req->{stream};
+		return $self->stream($c, $req, drop => 1) if $req->{stream};
 		my $body = $JSON->encode(completion($req));
 		return respond($c, 200, $body, send => int(length($body) / 2));
 	}
