@@ -11,6 +11,7 @@
 #include "db.h"
 #include "http.h"
 #include "metrics.h"
+#include "orcall.h"
 #include "reqlog.h"
 
 struct app {
@@ -21,10 +22,19 @@ struct app {
 	struct response res;
 	struct reqlog log; /* written after the response has left */
 	struct metrics metrics; /* the pool's counters (shared memory) */
+	struct orcall *up; /* flr-router's libcurl handle */
 };
 
 enum route_flag {
 	ROUTE_BODY = 1 << 0, /* takes a JSON body (POST/PUT) */
+	ROUTE_LARGE_BODY = 1 << 1, /* up to LARGE_BODY_MAX, not BODY_MAX */
+	ROUTE_ROUTER = 1 << 2, /* served by flr-router, not flr-api */
+};
+
+/* Which program serves a route: the pool it runs in. */
+enum route_pool {
+	ROUTE_POOL_API, /* flr-api: every route without ROUTE_ROUTER */
+	ROUTE_POOL_ROUTER, /* flr-router: the routes with it */
 };
 
 typedef void route_handler(
@@ -42,12 +52,21 @@ extern const struct route routes[];
 extern const size_t routes_count;
 
 /*
- * Find what to do with req: sets *out to the route for its method and
- * path and returns 200; or returns 404 (no such path), 405 (path known,
- * method not: allow lists the methods) or 204 (OPTIONS on a known path).
+ * Find what to do with req among the routes of pool: sets *out to the
+ * route for its method and path and returns 200; or returns 404 (no
+ * such path here), 405 (path known, method not: allow lists the
+ * methods) or 204 (OPTIONS on a known path).
  */
-int router_match(const struct request *req, const struct route **out,
-    char *allow, size_t allowsz, const char **path_arg);
+int router_match(const struct request *req, unsigned pool,
+    const struct route **out, char *allow, size_t allowsz,
+    const char **path_arg);
+
+/*
+ * The worker: read the configuration, connect, and serve the routes of
+ * pool until SIGTERM.  program names it in logs and messages.  Returns
+ * the process's exit status.
+ */
+int worker_main(int argc, char **argv, const char *program, unsigned pool);
 
 /*
  * The route table's pattern for path ("/api/v1/keys/{id}"), whatever
@@ -95,5 +114,7 @@ route_handler route_admin_sync;
 route_handler route_admin_cleanup;
 route_handler route_openapi;
 route_handler route_metrics;
+route_handler route_openai_models;
+route_handler route_chat_completions;
 
 #endif

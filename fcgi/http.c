@@ -173,15 +173,14 @@ response_has_header(const struct response *res, const char *name)
 	return 0;
 }
 
-void
-response_send(const struct request *req, struct response *res)
+/* Status line and headers; a Content-Length unless streaming. */
+static int
+write_head(const struct request *req, const struct response *res, int stream)
 {
 	/* 204 and 304 have no content, so no content headers either. */
 	int bodyless = res->status == 204 || res->status == 304;
 	char head[1024];
-	int n;
-
-	(void)response_enforce_caps(res);
+	int n, rc = 0;
 
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
@@ -191,32 +190,75 @@ response_send(const struct request *req, struct response *res)
 	    "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, "
 	    "OPTIONS\r\n"
 	    "Access-Control-Allow-Headers: Content-Type, Authorization, "
-	    "X-Request-Id, Prefer, Idempotency-Key, If-None-Match\r\n"
+	    "X-Request-Id, Prefer, Idempotency-Key, If-None-Match, "
+	    "X-OpenRouter-Key\r\n"
 	    "Access-Control-Expose-Headers: X-RateLimit-Limit, "
 	    "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, "
 	    "RateLimit-Policy, Retry-After, X-Data-Stale, "
 	    "X-Data-Age-Seconds, X-Request-Id, X-FLR-Adjusted, "
-	    "Preference-Applied, Idempotent-Replayed, ETag\r\n",
+	    "Preference-Applied, Idempotent-Replayed, ETag, X-FLR-Model, "
+	    "X-FLR-Attempts\r\n",
 	    res->status, http_status_title(res->status), req->request_id);
-	FCGX_PutStr(head, n, req->fcgx->out);
-	if (!bodyless) {
+	rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
+	if (stream) {
+		n = snprintf(head, sizeof(head), "Content-Type: %s\r\n",
+		    res->content_type);
+		rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
+	} else if (!bodyless) {
 		n = snprintf(head, sizeof(head),
 		    "Content-Type: %s\r\n"
 		    "Content-Length: %zu\r\n",
 		    res->content_type, res->body.len);
-		FCGX_PutStr(head, n, req->fcgx->out);
+		rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
 	}
 	if (res->etag[0] != '\0' &&
 	    (res->status == 200 || res->status == 304)) {
 		n = snprintf(head, sizeof(head), "ETag: %s\r\n", res->etag);
-		FCGX_PutStr(head, n, req->fcgx->out);
+		rc |= FCGX_PutStr(head, n, req->fcgx->out) < 0;
 	}
 	if (res->headers.len > 0)
-		FCGX_PutStr(
-		    res->headers.data, (int)res->headers.len, req->fcgx->out);
-	FCGX_PutStr("\r\n", 2, req->fcgx->out);
+		rc |= FCGX_PutStr(res->headers.data, (int)res->headers.len,
+		          req->fcgx->out) < 0;
+	rc |= FCGX_PutStr("\r\n", 2, req->fcgx->out) < 0;
+	return rc ? -1 : 0;
+}
+
+void
+response_send(const struct request *req, struct response *res)
+{
+	int bodyless;
+
+	(void)response_enforce_caps(res);
+	bodyless = res->status == 204 || res->status == 304;
+	(void)write_head(req, res, 0);
 	if (!bodyless && !res->head_only && res->body.len > 0)
 		FCGX_PutStr(res->body.data, (int)res->body.len, req->fcgx->out);
+}
+
+int
+response_stream_begin(struct request *req, struct response *res)
+{
+	req->streamed = 1;
+	/* Only the head is sent here; it has the same caps as any. */
+	(void)response_enforce_caps(res);
+	if (write_head(req, res, 1) != 0 || FCGX_FFlush(req->fcgx->out) != 0)
+		return -1;
+	return 0;
+}
+
+int
+response_stream_write(struct request *req, const char *p, size_t n)
+{
+	while (n > 0) {
+		int chunk = n > 65536 ? 65536 : (int)n;
+
+		if (FCGX_PutStr(p, chunk, req->fcgx->out) != chunk)
+			return -1;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	/* Each piece goes out as it came: nginx does not buffer it. */
+	return FCGX_FFlush(req->fcgx->out) != 0 ? -1 : 0;
 }
 
 struct json_object *

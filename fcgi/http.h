@@ -14,6 +14,7 @@
 #include "util.h"
 
 #define BODY_MAX 16384 /* request bodies (SPEC.md §0) */
+#define LARGE_BODY_MAX 4194304 /* chat bodies, images included */
 
 struct request {
 	FCGX_Request *fcgx;
@@ -29,6 +30,7 @@ struct request {
 	char request_id[UUID_LEN + 1]; /* X-Request-Id */
 	char log_id[UUID_LEN + 1]; /* requestId: the request-log row */
 	double started_ms;
+	int streamed; /* the handler wrote the response itself */
 };
 
 struct response {
@@ -88,6 +90,15 @@ void response_send(const struct request *req, struct response *res);
  * Returns 0 (res untouched) when both fit.
  */
 int response_enforce_caps(struct response *res);
+
+/*
+ * A streamed answer (server-sent events): send res's status line and
+ * headers without a Content-Length, marking req as answered; then
+ * response_stream_write() sends each piece at once.  Both return 0, or
+ * -1 when the client is gone (nginx closed the connection).
+ */
+int response_stream_begin(struct request *req, struct response *res) WUR;
+int response_stream_write(struct request *req, const char *p, size_t n) WUR;
 
 /*
  * Parse the request body as a JSON object (nesting at most

@@ -29,6 +29,11 @@ const struct route routes[] = {
 	{ "GET", "/api/openapi.json", route_openapi, 0 },
 	/* Not under /api/: nginx lets only the scrapers it lists reach it. */
 	{ "GET", "/metrics", route_metrics, 0 },
+	{ "GET", "/api/v1/models", route_openai_models, 0 },
+	{ "POST", "/api/v1/chat/completions", route_chat_completions,
+	    ROUTE_BODY | ROUTE_LARGE_BODY | ROUTE_ROUTER },
+	/* The router pool's own counters (its own segment). */
+	{ "GET", "/metrics/router", route_metrics, ROUTE_ROUTER },
 };
 const size_t routes_count = NELEM(routes);
 
@@ -50,8 +55,8 @@ path_match(const char *pattern, const char *path, const char **arg)
 }
 
 int
-router_match(const struct request *req, const struct route **out, char *allow,
-    size_t allowsz, const char **path_arg)
+router_match(const struct request *req, unsigned pool, const struct route **out,
+    char *allow, size_t allowsz, const char **path_arg)
 {
 	const char *method = req->method;
 	size_t i, used = 0;
@@ -64,7 +69,9 @@ router_match(const struct request *req, const struct route **out, char *allow,
 	for (i = 0; i < routes_count; i++) {
 		const char *arg = NULL;
 
-		if (!path_match(routes[i].path, req->path, &arg))
+		if (!!(routes[i].flags & ROUTE_ROUTER) !=
+		        (pool == ROUTE_POOL_ROUTER) ||
+		    !path_match(routes[i].path, req->path, &arg))
 			continue;
 		known = 1;
 		if (strcmp(routes[i].method, method) == 0) {

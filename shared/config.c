@@ -82,6 +82,23 @@ static const struct config_key keys[] = {
 	 * auth subrequest may be in front (nginx/flr-sso.conf). */
 	{ "FLR_TRUSTED_EMAIL_HEADER", CONF_HEADER, OFF(trusted_email_header), 0,
 	    NULL, 1, CONFIG_HEADER_MAX },
+	/* flr-router: chat calls go to {OPENROUTER_BASE_URL}/chat/completions. */
+	/* flr-router.service's RuntimeDirectory: the router pool's own. */
+	{ "FLR_ROUTER_METRICS_FILE", CONF_STRING, OFF(router_metrics_file), 0,
+	    "/run/flr-router/metrics", 1, 0 },
+	{ "FLR_ROUTER_PER_USER", CONF_INT, OFF(router_per_user), 0, "4", 1,
+	    64 },
+	{ "FLR_ROUTER_CONNECT_TIMEOUT_S", CONF_INT,
+	    OFF(router_connect_timeout_s), 0, "10", 1, 120 },
+	{ "FLR_ROUTER_FIRST_BYTE_S", CONF_INT, OFF(router_first_byte_s), 0,
+	    "30", 1, 600 },
+	{ "FLR_ROUTER_TIMEOUT_S", CONF_INT, OFF(router_timeout_s), 0, "300", 1,
+	    3600 },
+	{ "FLR_ROUTER_BUDGET_S", CONF_INT, OFF(router_budget_s), 0, "60", 1,
+	    3600 },
+	/* An answer is held in the response buffer (8 MiB) when not streamed. */
+	{ "FLR_ROUTER_MAX_BYTES", CONF_INT, OFF(router_max_bytes), 0, "4194304",
+	    1024, 8000000 },
 };
 
 static int

@@ -45,6 +45,14 @@ struct config {
 	/* Single sign-on: the request header in which the authenticating
 	 * proxy names the signed-in email; NULL: off. */
 	const char *trusted_email_header;
+	/* flr-router: its limits (chat calls go to openrouter_base_url). */
+	const char *router_metrics_file; /* the router pool's segment */
+	long long router_per_user; /* concurrent calls per user */
+	long long router_connect_timeout_s;
+	long long router_first_byte_s; /* no byte by then: next model */
+	long long router_timeout_s; /* one attempt, start to end */
+	long long router_budget_s; /* no attempt starts after this */
+	long long router_max_bytes; /* one answer, streamed or not */
 };
 
 /*

@@ -118,6 +118,9 @@ static const struct param_spec {
 	    0, 0, L_EMPTY },
 	[P_MIN_UPTIME] = { "minUptime", { 0 }, PT_DECIMAL, NULL, 0, 0, 100,
 	    OFF(min_uptime), L_EMPTY | L_CLAMP },
+	/* A chat body's fields are read strictly: no lenient rule. */
+	[P_MAX_ATTEMPTS] = { "maxAttempts", { 0 }, PT_INT, NULL, 0, 1, 5,
+	    OFF(max_attempts), 0 },
 };
 
 #define BIT(p) (1u << (p))
@@ -145,6 +148,10 @@ static const struct route_params {
 	    SORT_ID },
 	[PR_USAGE] = { BIT(P_PAGE) | BIT(P_PAGE_SIZE), 0, 0,
 	    SORT_CONTEXT_LENGTH },
+	/* The router ranks by health unless the flr member says otherwise. */
+	[PR_ROUTER] = { (LISTING_SET & ~(BIT(P_TOP_N) | BIT(P_MY_REPORTS))) |
+	        BIT(P_MAX_ATTEMPTS),
+	    0, 0, SORT_HEALTHIEST },
 };
 
 const char *
@@ -291,6 +298,7 @@ list_params_defaults(struct list_params *p, enum param_route r)
 	p->page = 1;
 	p->page_size = 20;
 	p->days = 30;
+	p->max_attempts = 3;
 }
 
 /* The words parameter id offers on route r (timeRange may lack all). */

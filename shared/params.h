@@ -49,6 +49,7 @@ enum param_id {
 	P_DAYS,
 	P_SOURCE,
 	P_MIN_UPTIME,
+	P_MAX_ATTEMPTS, /* the router's flr extension */
 	P__MAX
 };
 
@@ -63,6 +64,7 @@ enum param_route {
 	PR_DEMO, /* /api/demo/models: the listing, but no myReports */
 	PR_AVAILABILITY, /* /api/availability: days, filter, sort */
 	PR_USAGE, /* /api/v1/usage: page, pageSize */
+	PR_ROUTER, /* the flr member of a chat body: the listing's knobs */
 	PR__MAX
 };
 
@@ -120,6 +122,7 @@ struct list_params {
 	long long days; /* availability window */
 	enum source source;
 	double min_uptime; /* percent; < 0: none */
+	long long max_attempts; /* models a chat call may try */
 };
 
 /* How a lenient read changed what the client sent. */

@@ -543,6 +543,57 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    ") SELECT count(*) AS deleted FROM d",
 	    2, "deleted" },
 
+	/* the router */
+
+	/*
+	 * The per-user cap on concurrent router calls (schema 009): take
+	 * the first free of $2 slots of user $1 (-1: none), and give one
+	 * back.  Session-level advisory locks, so a worker that dies frees
+	 * its slot with its connection.
+	 */
+	[STMT_ROUTER_SLOT_TAKE] = { "router_slot_take",
+	    "SELECT router_slot_take($1::bigint, $2::integer) AS slot",
+	    2, "slot" },
+	[STMT_ROUTER_SLOT_RELEASE] = { "router_slot_release",
+	    "SELECT pg_advisory_unlock(7246100 + $2::integer,"
+	    " ($1::bigint % 2147483647)::integer) AS released",
+	    2, "released" },
+
+	/*
+	 * One attempt of the router as a report of the calling user ($2,
+	 * key $3, the call's request-log id $4): model $1, outcome $5,
+	 * details $6, marked as the router's own.  A 429 that named a
+	 * Retry-After ($7 seconds, NULL: none) also puts the model last in
+	 * every worker's order until then.  Not subject to the hourly
+	 * report limit of clients: the service saw this itself, and the
+	 * calls it comes from are counted against the daily quota.
+	 * Committed durably, as every report is.
+	 */
+	[STMT_ROUTER_REPORT] = { "router_report",
+	    "WITH m AS ("
+	    " SELECT id FROM free_models WHERE id = $1"
+	    "), c AS ("
+	    " INSERT INTO router_cooldowns (model_id, until)"
+	    " SELECT id, now() + make_interval(secs => $7::integer) FROM m"
+	    " WHERE $7::integer IS NOT NULL"
+	    " ON CONFLICT (model_id) DO UPDATE SET until = EXCLUDED.until"
+	    " RETURNING model_id"
+	    "), ins AS ("
+	    " INSERT INTO model_feedback (model_id, user_id, api_key_id,"
+	    "  request_id, outcome, details, source)"
+	    " SELECT id, $2::bigint, $3::uuid, $4::uuid, $5, $6, 'router'"
+	    " FROM m RETURNING id"
+	    ") SELECT (SELECT id FROM ins) AS id,"
+	    " (SELECT count(*) FROM c) AS cooled,"
+	    " set_config('synchronous_commit', 'on', true) AS durable",
+	    7, "id,cooled,durable" },
+
+	/* The models that asked the router to wait, until when. */
+	[STMT_ROUTER_COOLDOWNS] = { "router_cooldowns",
+	    "SELECT c.model_id AS model_id FROM router_cooldowns c"
+	    " WHERE c.until > now() ORDER BY c.model_id",
+	    0, "model_id" },
+
 	/* sync statements */
 
 	/*

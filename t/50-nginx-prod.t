@@ -98,7 +98,9 @@ sub write_config {
 	my $http = rewrite(slurp("$FLR::Nginx::NGINX_DIR/flr-http.conf"),
 	    'flr-http.conf',
 	    [ qr{\bserver unix:/run/flr/api\.sock;},
-	      'server "unix:' . $s->socket_path . '";' ]);
+	      'server "unix:' . $s->socket_path . '";' ],
+	    [ qr{\bserver unix:/run/flr-router/router\.sock;},
+	      'server "unix:' . $s->router_socket_path . '";' ]);
 	spew("$dir/flr-site.conf", $site);
 	spew("$dir/flr-http.conf", $http);
 	# What Debian's /etc/nginx/nginx.conf provides around the site,
@@ -266,6 +268,18 @@ problem_is($r, 413, 'payload_too_large', undef,
 like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
     'HSTS on the 413');
 
+# The chat route alone takes bodies up to 4 MiB (images): the same 17 KB
+# reach flr-router, which asks for a key; 5 MiB is nginx's 413.
+$r = curl_i('-X', 'POST', '-H', 'Content-Type: application/json',
+    '--data-binary', "\@$dir/big.json", "$base/api/v1/chat/completions");
+problem_is($r, 401, 'missing_auth', undef,
+    'a 17 KB chat body reaches flr-router (401 without a key)');
+spew("$dir/huge.json", '{"messages":"' . ('x' x (5 * 1024 * 1024)) . '"}');
+$r = curl_i('-X', 'POST', '-H', 'Content-Type: application/json',
+    '--data-binary', "\@$dir/huge.json", "$base/api/v1/chat/completions");
+problem_is($r, 413, 'payload_too_large', undef,
+    'a 5 MiB chat body: 413 problem document');
+like($r->{content} // '', qr/4194304 bytes/, '... naming the 4 MiB cap');
 # nginx's own refusals before any location: problem documents too.
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 for my $c ([ 'TRACE', [ '-X', 'TRACE', "$base/api/livez" ], 405,
@@ -320,6 +334,12 @@ like($r->{headers}{'strict-transport-security'} // '', qr/^max-age=/,
     'HSTS on the 403');
 is(curl_i('--interface', '127.0.0.2', "$base/api/livez")->{status}, 200,
     'the API answers that address');
+$r = curl_i("$base/metrics/router");
+is($r->{status}, 200, '/metrics/router from 127.0.0.1: 200');
+like($r->{content}, qr/^flr_worker_starts_total 2$/m,
+    '/metrics/router: both router workers, on a segment of their own');
+problem_is(curl_i('--interface', '127.0.0.2', "$base/metrics/router"), 403,
+    'forbidden', undef, '/metrics/router from an unlisted address: 403 problem');
 
 # --- Plain HTTP ------------------------------------------------------------
 $r = curl_i("http://127.0.0.1:$plain/api/v1/models/ids?topN=3");

@@ -1,6 +1,6 @@
 # The systemd units (systemd/): each service's sandbox scores an exposure
 # of 2.0 or less under `systemd-analyze security --offline=true`, and the
-# three units pass `systemd-analyze verify` (syntax, executables, the timer
+# four units pass `systemd-analyze verify` (syntax, executables, the timer
 # finding its service, man pages), with the programs and manuals of this
 # build standing in for the installed ones.
 use strict;
@@ -26,7 +26,7 @@ my $env = FLR::Pg::clean_env(SYSTEMD_PAGER => '', SYSTEMD_COLORS => '0',
 
 sub slurp { FLR::Pg::slurp(@_) }
 
-for my $unit (qw(flr-api.service flr-sync.service)) {
+for my $unit (qw(flr-api.service flr-router.service flr-sync.service)) {
 	my ($code, $out, $err) = FLR::Pg::run([ $analyze, 'security',
 	    '--offline=true', '--no-pager', "$repo/systemd/$unit" ],
 	    env => $env, timeout => 60);
@@ -41,9 +41,11 @@ for my $unit (qw(flr-api.service flr-sync.service)) {
 
 # --- What the sandbox must keep, whatever the score. -----------------------
 my $api = slurp("$repo/systemd/flr-api.service");
+my $router = slurp("$repo/systemd/flr-router.service");
 my $sync = slurp("$repo/systemd/flr-sync.service");
 my $timer = slurp("$repo/systemd/flr-sync.timer");
-for my $u ([ 'flr-api.service', $api ], [ 'flr-sync.service', $sync ]) {
+for my $u ([ 'flr-api.service', $api ], [ 'flr-router.service', $router ],
+    [ 'flr-sync.service', $sync ]) {
 	my ($name, $text) = @$u;
 	for my $line ('User=flr', 'EnvironmentFile=/etc/flr/flr.env',
 	    'ProtectSystem=strict', 'NoNewPrivileges=yes',
@@ -61,6 +63,15 @@ like($api, qr/^Restart=on-failure$/m, 'flr-api.service: restarted on failure');
 like($api, qr/^TimeoutStopSec=\d+/m, 'flr-api.service: TimeoutStopSec');
 like($api, qr/^IPAddressDeny=any$/m, 'flr-api.service: no network but ...');
 like($api, qr/^IPAddressAllow=localhost$/m, '... loopback (PostgreSQL)');
+like($router, qr{^ExecStart=/usr/bin/spawn-fcgi -n -s /run/flr-router/router\.sock -M 0660 -- /usr/bin/multiwatch -f \$\{FLR_ROUTER_WORKERS\} -- /usr/sbin/flr-router$}m,
+    'flr-router.service: its own socket and pool');
+like($router, qr/^Environment=FLR_ROUTER_WORKERS=16$/m,
+    'flr-router.service: 16 workers unless configured');
+like($router, qr/^RuntimeDirectory=flr-router$/m,
+    'flr-router.service: its own runtime directory');
+like($router, qr/^Restart=on-failure$/m, 'flr-router.service: restarted on failure');
+unlike($router, qr/^IPAddress(?:Deny|Allow)=/m,
+    'flr-router.service: no IP allow list (OpenRouter is on the Internet)');
 like($sync, qr/^Type=oneshot$/m, 'flr-sync.service: oneshot');
 like($timer, qr{^OnCalendar=\*:0/15$}m, 'flr-sync.timer: every 15 minutes');
 like($timer, qr/^RandomizedDelaySec=/m, 'flr-sync.timer: randomized');
@@ -75,31 +86,32 @@ like(slurp("$repo/systemd/flr.env.example"), qr/^DATABASE_URL=\S+$/m,
 # Documentation=man: page opens.  The units name the installed paths, so
 # copies point /usr/sbin/flr-* at this build, and MANPATH at the sources.
 SKIP: {
-	skip "flr-api/flr-sync are not built in $build", 1
-	    if !-x "$build/flr-api" || !-x "$build/flr-sync";
+	skip "flr-api/flr-router/flr-sync are not built in $build", 1
+	    if grep { !-x "$build/$_" } qw(flr-api flr-router flr-sync);
 	for my $prog (qw(spawn-fcgi multiwatch man)) {
 		skip "$prog is not installed", 1 if !FLR::Pg::find_bin($prog);
 	}
 	my $dir = tempdir('flr-units-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
 	make_path("$dir/units", "$dir/man/man8");
-	for my $u (qw(flr-api.service flr-sync.service flr-sync.timer)) {
+	for my $u (qw(flr-api.service flr-router.service flr-sync.service
+	    flr-sync.timer)) {
 		(my $text = slurp("$repo/systemd/$u"))
 		    =~ s{/usr/sbin/(flr-\w+)}{$build/$1}g;
 		open my $fh, '>', "$dir/units/$u" or die "$u: $!";
 		print {$fh} $text;
 		close $fh or die "$u: $!";
 	}
-	for my $m (qw(fcgi/flr-api.8 systemd/flr-sync.8)) {
+	for my $m (qw(fcgi/flr-api.8 fcgi/flr-router.8 systemd/flr-sync.8)) {
 		(my $base = $m) =~ s{.*/}{};
 		symlink("$repo/$m", "$dir/man/man8/$base") or die "$m: $!";
 	}
 	my ($code, $out, $err) = FLR::Pg::run([ $analyze, 'verify',
-	    map { "$dir/units/$_" } qw(flr-api.service flr-sync.service
-	    flr-sync.timer) ], env => { %$env, MANPATH => "$dir/man" },
+	    map { "$dir/units/$_" } qw(flr-api.service flr-router.service
+	    flr-sync.service flr-sync.timer) ], env => { %$env, MANPATH => "$dir/man" },
 	    timeout => 60);
 	# Without systemd as PID 1 (a container), verify may still complain
 	# about the host's own units; only our units' lines count.
-	my @ours = grep { /flr-(?:api|sync)\.(?:service|timer)/ }
+	my @ours = grep { /flr-(?:api|router|sync)\.(?:service|timer)/ }
 	    split /\n/, "$out$err";
 	ok(!@ours, 'systemd-analyze verify: no complaint about the units')
 	    or diag(join "\n", "exit $code", @ours);

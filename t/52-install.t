@@ -68,11 +68,14 @@ my @site = map { s{^\Q$repo/nginx/site/\E}{}r }
     glob("$repo/nginx/site/*.html $repo/nginx/site/assets/*");
 my %want = (
 	'usr/sbin/flr-api' => '0755',
+	'usr/sbin/flr-router' => '0755',
 	'usr/sbin/flr-sync' => '0755',
 	'usr/lib/systemd/system/flr-api.service' => '0644',
+	'usr/lib/systemd/system/flr-router.service' => '0644',
 	'usr/lib/systemd/system/flr-sync.service' => '0644',
 	'usr/lib/systemd/system/flr-sync.timer' => '0644',
 	'usr/share/man/man8/flr-api.8' => '0644',
+	'usr/share/man/man8/flr-router.8' => '0644',
 	'usr/share/man/man8/flr-sync.8' => '0644',
 	'usr/share/doc/flr/README.md' => '0644',
 	'usr/share/doc/flr/LICENSE' => '0644',
@@ -102,11 +105,12 @@ is($code, 0, 'make install DESTDIR=... PREFIX=/usr') or diag($out, $err);
 is_deeply(tree($dest), \%want, 'every file, with its mode, and no other');
 is(sprintf('%04o', (stat "$dest/etc/flr")[2] & 07777), '0750',
     '/etc/flr is 0750');
-for my $p (qw(flr-api flr-sync)) {
+for my $p (qw(flr-api flr-router flr-sync)) {
 	is(compare("$build_abs/$p", "$dest/usr/sbin/$p"), 0,
 	    "$p: the built program");
 }
-for my $u (qw(flr-api.service flr-sync.service flr-sync.timer)) {
+for my $u (qw(flr-api.service flr-router.service flr-sync.service
+    flr-sync.timer)) {
 	is(slurp("$dest/usr/lib/systemd/system/$u"),
 	    slurp("$repo/systemd/$u"), "$u: as in systemd/ (PREFIX=/usr)");
 }
@@ -195,7 +199,7 @@ SKIP: {
 # --- The manuals ------------------------------------------------------------
 SKIP: {
 	skip 'groff is not installed', 2 if !FLR::Pg::find_bin('groff');
-	for my $m (qw(flr-api.8 flr-sync.8)) {
+	for my $m (qw(flr-api.8 flr-router.8 flr-sync.8)) {
 		my ($c, $o, $e) = FLR::Pg::run([ 'groff', '-man', '-ww', '-z',
 		    "$dest/usr/share/man/man8/$m" ], env => FLR::Pg::clean_env());
 		is("$c$o$e", '0', "$m: groff -man -ww finds nothing to warn about")
@@ -204,7 +208,7 @@ SKIP: {
 }
 SKIP: {
 	skip 'man is not installed', 2 if !FLR::Pg::find_bin('man');
-	for my $m (qw(flr-api.8 flr-sync.8)) {
+	for my $m (qw(flr-api.8 flr-router.8 flr-sync.8)) {
 		my ($c, $o, $e) = FLR::Pg::run([ 'man', '-l',
 		    "$dest/usr/share/man/man8/$m" ],
 		    env => FLR::Pg::clean_env(MANWIDTH => 80, PAGER => 'cat'));
@@ -237,6 +241,8 @@ SKIP: {
 	ok(-x "$local/usr/local/sbin/flr-api", 'programs in /usr/local/sbin');
 	like(slurp("$local/usr/local/lib/systemd/system/flr-api.service"),
 	    qr{-- /usr/local/sbin/flr-api$}m, 'flr-api.service runs them there');
+	like(slurp("$local/usr/local/lib/systemd/system/flr-router.service"),
+	    qr{-- /usr/local/sbin/flr-router$}m, 'flr-router.service too');
 	like(slurp("$local/usr/local/lib/systemd/system/flr-sync.service"),
 	    qr{^ExecStart=/usr/local/sbin/flr-sync$}m,
 	    'flr-sync.service runs them there');

@@ -23,6 +23,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FLR::Pg;
 use FLR::Stack;
+use FLR::FakeOpenRouter;
 
 my $REPO = $FLR::Pg::REPO;
 my $DOC_PATH = "$REPO/fcgi/openapi.json";
@@ -71,10 +72,15 @@ my $DOC = $json->decode($DOC_BYTES);
 my $SECRET = 'openapi-test-admin-secret-0123456789';
 my $FIXTURE = "file://$FindBin::Bin/fixtures/openrouter-models.json";
 # Every example goes out at once: nginx's per-address limits of the admin
-# routes and the demo listing must not answer instead of the workers.
+# routes and the demo listing must not answer instead of the workers.  The
+# chat route's examples reach a stand-in for OpenRouter, whose every model
+# answers.
+my $fake = FLR::FakeOpenRouter->new;
 my $s = FLR::Stack->new(workers => 2, admin_rate => '1000r/s',
     demo_rate => '1000r/s',
-    env => { ADMIN_SECRET => $SECRET, OPENROUTER_MODELS_URL => $FIXTURE });
+    env => { ADMIN_SECRET => $SECRET, OPENROUTER_MODELS_URL => $FIXTURE,
+    OPENROUTER_BASE_URL => $fake->base_url,
+    OPENROUTER_API_KEY => 'sk-or-v1-openapi-test' });
 my ($src, undef, $serr) = $s->run_sync(url => $FIXTURE);
 is($src, 0, 'catalogue loaded from the fixture') or diag($serr);
 
@@ -416,7 +422,8 @@ for my $path (sort keys %{ $DOC->{paths} }) {
 # Every error status a request can trigger has an example that does.
 # Not triggered here, and why: 409 needs a second sync running at the
 # same moment; 500, a failing random generator; 502, OpenRouter failing
-# (this stack syncs from a file); 503, the database gone (t/12-outage.t);
+# (this stack syncs from a file; the chat route's 502 is t/70-router.t's);
+# 503, the database gone (t/12-outage.t);
 # the 429 of /api/demo/models, nginx's per-address limit, which only the
 # production site sets.
 {

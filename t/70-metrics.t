@@ -285,6 +285,42 @@ sub workers {
 	    'the refused scrape never reached a worker');
 }
 
+# --- The router pool: a segment and a scrape of its own. ------------------
+{
+	my $scrape = sub {
+		my $r = $s->request('GET', '/metrics/router');
+		my %v;
+		for (split /\n/, $r->{content} // '') {
+			my ($k, $x) = /^(\S+(?:\{[^}]*\})?) (\S+)$/ or next;
+			$v{$k} = $x unless /^#/;
+		}
+		return ($r, \%v);
+	};
+	my (undef, $api0) = scrape();
+	my ($r0, $v0) = $scrape->();
+	is($r0->{status}, 200, 'GET /metrics/router from 127.0.0.1: 200');
+	like($r0->{headers}{'content-type'} // '', qr{^text/plain; version=0\.0\.4},
+	    '/metrics/router: the Prometheus text format');
+	is($v0->{flr_worker_starts_total}, $s->{router_workers},
+	    '/metrics/router: the router pool\'s workers, none of flr-api\'s');
+	# Without a body or a key the router refuses; each refusal counts.
+	for (1 .. 3) {
+		req('POST', '/api/v1/chat/completions',
+		    { 'Content-Type' => 'application/json' }, '{}');
+	}
+	my (undef, $v1) = $scrape->();
+	my $chat = series('POST', '/api/v1/chat/completions', 401);
+	is(($v1->{$chat} // 0) - ($v0->{$chat} // 0), 3,
+	    '/metrics/router: the three refused chat calls');
+	my (undef, $api) = scrape();
+	ok(!exists $api->{$chat}, '/metrics (flr-api\'s) has no chat series');
+	is($api->{flr_worker_starts_total}, $api0->{flr_worker_starts_total},
+	    '... and no router worker among its starts');
+	my $other = HTTP::Tiny->new(local_address => '127.0.0.2', timeout => 15);
+	problem_is($other->get($s->url('/metrics/router')), 403, 'forbidden', undef,
+	    '/metrics/router from 127.0.0.2: 403 problem');
+}
+
 # --- The database away. -------------------------------------------------------
 {
 	# Every worker holds a connection first.

@@ -74,6 +74,7 @@ make_path("$dir/tmp", { mode => 0755 });
 symlink($FLR::Nginx::NGINX_DIR, "$dir/flr") or die "symlink: $!";
 my ($port, $auth_port) = (FLR::Pg::free_port(), FLR::Pg::free_port());
 my $sock = $s->socket_path;
+my $router_sock = $s->router_socket_path;
 open my $fh, '>', "$dir/nginx.conf" or die $!;
 print {$fh} <<"CONF";
 daemon off;
@@ -92,6 +93,7 @@ http {
 	limit_req_zone \$binary_remote_addr zone=flr_demo:1m rate=5r/s;
 	limit_req_zone \$binary_remote_addr zone=flr_admin:1m rate=100r/s;
 	upstream flr_api { server "unix:$sock"; }
+	upstream flr_router { server "unix:$router_sock"; }
 
 	# The auth endpoint: signed in is a cookie naming the person.
 	server {

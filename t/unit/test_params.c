@@ -260,6 +260,13 @@ struct value_case {
 };
 
 static const struct value_case value_cases[] = {
+	/* maxAttempts, the router's knob: an integer 1 to 5, never clamped. */
+	{ P_MAX_ATTEMPTS, "1", PR_ROUTER, 1, 1 },
+	{ P_MAX_ATTEMPTS, "5", PR_ROUTER, 1, 5 },
+	{ P_MAX_ATTEMPTS, "0", PR_ROUTER, 0, 0 },
+	{ P_MAX_ATTEMPTS, "6", PR_ROUTER, 0, 0 },
+	{ P_MAX_ATTEMPTS, "2.5", PR_ROUTER, 0, 0 },
+	{ P_MAX_ATTEMPTS, "", PR_ROUTER, 0, 0 },
 	/* filter: each value, comma lists AND-combined into bits. */
 	{ P_FILTER, "chat", 0, 1, FILTER_CHAT },
 	{ P_FILTER, "vision", 0, 1, FILTER_VISION },
@@ -422,6 +429,8 @@ field_of(const struct list_params *p, enum param_id id)
 		return p->source;
 	case P_MIN_UPTIME:
 		return p->min_uptime;
+	case P_MAX_ATTEMPTS:
+		return (double)p->max_attempts;
 	case P__MAX:
 		break;
 	}

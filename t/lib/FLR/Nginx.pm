@@ -43,8 +43,8 @@ sub render {
 }
 
 # write_config(rundir => $dir, listen => '127.0.0.1:8080',
-#              socket => $path, admin_rate => '2r/s',
-#              demo_rate => '5r/s')
+#              socket => $path, router_socket => $path,
+#              admin_rate => '2r/s', demo_rate => '5r/s')
 #   -> path of the nginx.conf written
 #
 # Also (re)creates the run directory's flr -> nginx/ symlink, the temp
@@ -64,6 +64,8 @@ sub write_config {
 		SOCKET => $o{socket} // croak('write_config: socket'),
 		ADMIN_RATE => $o{admin_rate} // $ADMIN_RATE,
 		DEMO_RATE => $o{demo_rate} // $DEMO_RATE,
+		ROUTER_SOCKET => $o{router_socket}
+		    // croak('write_config: router_socket'),
 		NGINX_DIR => $NGINX_DIR,
 	});
 	make_path("$rundir/nginx-tmp", { mode => 0755 });

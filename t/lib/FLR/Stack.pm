@@ -1,8 +1,9 @@
 package FLR::Stack;
 
 # The whole service on loopback, for end-to-end tests and `make run`:
-# a private PostgreSQL (FLR::Pg), flr-api workers under spawn-fcgi and
-# multiwatch, and nginx in front, configured from nginx/local.conf.in.
+# a private PostgreSQL (FLR::Pg), two pools of workers under spawn-fcgi
+# and multiwatch (flr-api, and flr-router for the chat route), and nginx
+# in front, configured from nginx/local.conf.in.
 #
 #   my $s = FLR::Stack->new(workers => 2, env => { ADMIN_SECRET => $x });
 #   my $key = $s->create_key(email => 'a@example.com');
@@ -26,6 +27,7 @@ use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(WNOHANG);
@@ -41,6 +43,7 @@ my %LIVE;
 # when a part does not come up)
 #
 #   workers      number of flr-api processes (2)
+#   router_workers number of flr-router processes (2)
 #   env          extra environment for the workers (undef value: unset)
 #   pg           an FLR::Pg to use (left running at the end)
 #   database_url use this database instead (no FLR::Pg; the caller has
@@ -59,9 +62,11 @@ sub new {
 	my $self = bless {
 		owner => $$,
 		workers => $o{workers} // 2,
+		router_workers => $o{router_workers} // 2,
 		env => { %{$o{env} // {}} },
 		build => $build,
 		api => "$build/flr-api",
+		router => "$build/flr-router",
 		sync => "$build/flr-sync",
 		keep => $o{keep} ? 1 : 0,
 		want_port => $o{port},
@@ -69,8 +74,9 @@ sub new {
 		demo_rate => $o{demo_rate},
 		http => HTTP::Tiny->new(timeout => 15, agent => 'flr-tests/1'),
 	}, $class;
-	croak "FLR::Stack: $self->{api} is not built (make $self->{api})"
-	    if !-x $self->{api};
+	for my $prog (@$self{qw(api router)}) {
+		croak "FLR::Stack: $prog is not built (make $prog)" if !-x $prog;
+	}
 
 	$self->make_dir($o{dir});
 	$LIVE{refaddr $self} = $self;
@@ -104,37 +110,52 @@ sub make_dir {
 	}
 	chmod 0755, $self->{dir} or croak "chmod $self->{dir}: $!";
 	$self->{socket} = "$self->{dir}/api.sock";
+	$self->{router_socket} = "$self->{dir}/router.sock";
 	croak "FLR::Stack: socket path too long for a Unix socket: "
-	    . $self->{socket} if length $self->{socket} > 100;
+	    . $self->{router_socket} if length $self->{router_socket} > 100;
 }
 
 sub dir { $_[0]{dir} }
 sub pg { $_[0]{pg} }
 sub port { $_[0]{port} }
 sub socket_path { $_[0]{socket} }
+sub router_socket_path { $_[0]{router_socket} }
 sub api_log_path { "$_[0]{dir}/api.log" }
 # The workers' shared metrics segment (FLR_METRICS_FILE).
 sub metrics_path { "$_[0]{dir}/metrics" }
+sub router_metrics_path { "$_[0]{dir}/router-metrics" }
 sub api_log { FLR::Pg::slurp("$_[0]{dir}/api.log") }
+sub router_log_path { "$_[0]{dir}/router.log" }
+sub router_log { FLR::Pg::slurp("$_[0]{dir}/router.log") }
 sub nginx_error_log { FLR::Pg::slurp("$_[0]{dir}/nginx-error.log") }
 sub database_url { $_[0]{pg} ? $_[0]{pg}->url : $_[0]{database_url} }
 sub base_url { "http://127.0.0.1:$_[0]{port}" }
 sub url { $_[0]->base_url . $_[1] }
 
 # Process ids of what is running now: { api => pid of spawn-fcgi (which
-# became multiwatch; the leader of the workers' group), nginx => master }.
+# became multiwatch; the leader of the workers' group), router => the
+# same for flr-router, nginx => master }.
 sub pids {
 	my ($self) = @_;
 	return { map { defined $self->{"${_}_pid"} ? ($_ => $self->{"${_}_pid"}) : () }
-	    qw(api nginx) };
+	    qw(api router nginx) };
 }
 
 # Parts that have exited on their own since they were started: a list of
-# 'api' and 'nginx' (empty while all is well).
+# 'api', 'router' and 'nginx' (empty while all is well).
 sub dead {
 	my ($self) = @_;
 	return grep { $self->{"${_}_pid"} && !alive($self->{"${_}_pid"}) }
-	    qw(api nginx);
+	    qw(api router nginx);
+}
+
+# The process ids of the flr-router workers now running (multiwatch's
+# children), for tests that kill one.
+sub router_worker_pids {
+	my ($self) = @_;
+	my $mw = $self->{router_pid} or return ();
+	my $kids = FLR::Pg::slurp("/proc/$mw/task/$mw/children") // '';
+	return grep { /^\d+$/ } split ' ', $kids;
 }
 
 # fork + exec in a new process group, stdout and stderr appended to $log.
@@ -198,7 +219,8 @@ sub worker_env {
 	my ($self) = @_;
 	return FLR::Pg::clean_env(DATABASE_URL => $self->database_url,
 	    FLR_LOG_LEVEL => 'info',
-	    FLR_METRICS_FILE => $self->metrics_path, %{$self->{env}});
+	    FLR_METRICS_FILE => $self->metrics_path,
+	    FLR_ROUTER_METRICS_FILE => $self->router_metrics_path, %{$self->{env}});
 }
 
 # multiwatch gives up on a slot whose worker died more than -r times,
@@ -216,30 +238,38 @@ sub socket_access {
 	return ('-G', $FLR::Nginx::WORKER_GROUP, '-M', '0660');
 }
 
-# Starts spawn-fcgi -> multiwatch -> flr-api x N on the Unix socket.
-# spawn-fcgi listens before it execs multiwatch, so once the socket exists
-# a request waits in the backlog until a worker accepts it.  The settings
-# are checked first (flr-sync --check-config, as the unit does): a worker
-# that exits at start-up would only be started again and again.
+# Starts both pools: spawn-fcgi -> multiwatch -> flr-api x N, and the
+# same for flr-router, each on its Unix socket.  The settings are checked
+# first (flr-sync --check-config, as the units do): a worker that exits
+# at start-up would only be started again and again.
 sub start_workers {
 	my ($self) = @_;
-	return if $self->{api_pid};
-	my $sock = $self->{socket};
-	unlink $sock if -S $sock;
-	my $spawn = FLR::Pg::find_bin('spawn-fcgi')
-	    // croak 'spawn-fcgi not found (apt-get install spawn-fcgi)';
-	my $mw = FLR::Pg::find_bin('multiwatch')
-	    // croak 'multiwatch not found (apt-get install multiwatch)';
-	if (-x $self->{sync}) {
+	if (-x $self->{sync} && !($self->{api_pid} && $self->{router_pid})) {
 		my ($code, $out, $err) = FLR::Pg::run([ $self->{sync},
 		    '--check-config' ], env => $self->worker_env,
 		    cwd => $self->{dir}, timeout => 30);
 		croak "FLR::Stack: the workers' settings are refused: $out$err"
 		    if $code;
 	}
+	$self->{api_pid} //= $self->start_pool($self->{socket},
+	    $self->{workers}, $self->{api}, $self->api_log_path);
+	$self->{router_pid} //= $self->start_pool($self->{router_socket},
+	    $self->{router_workers}, $self->{router}, $self->router_log_path);
+}
+
+# spawn-fcgi listens before it execs multiwatch, so once the socket exists
+# a request waits in the backlog until a worker accepts it.  Returns the
+# pid of the pool's process group.
+sub start_pool {
+	my ($self, $sock, $n, $prog, $log) = @_;
+	unlink $sock if -S $sock;
+	my $spawn = FLR::Pg::find_bin('spawn-fcgi')
+	    // croak 'spawn-fcgi not found (apt-get install spawn-fcgi)';
+	my $mw = FLR::Pg::find_bin('multiwatch')
+	    // croak 'multiwatch not found (apt-get install multiwatch)';
 	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, socket_access(),
-	    '--', $mw, '-f', $self->{workers}, @MULTIWATCH_RETRY, '--',
-	    $self->{api} ], $self->worker_env, $self->api_log_path);
+	    '--', $mw, '-f', $n, @MULTIWATCH_RETRY, '--', $prog ],
+	    $self->worker_env, $log);
 	my $deadline = time + 10;
 	# spawn-fcgi binds the socket, sets its owner and mode, and only
 	# then listens: wait for a connection to go through, or nginx could
@@ -248,12 +278,12 @@ sub start_workers {
 	    Type => SOCK_STREAM)) {
 		if (!alive($pid) || time > $deadline) {
 			$self->stop_group($pid, 1);
-			croak "FLR::Stack: the workers did not start; api.log:\n"
-			    . log_tail($self->api_log_path);
+			croak "FLR::Stack: the workers of $prog did not start; "
+			    . "$log:\n" . log_tail($log);
 		}
 		sleep 0.02;
 	}
-	$self->{api_pid} = $pid;
+	return $pid;
 }
 
 # Workers built with sanitizers report at exit (leaks) or when they
@@ -263,11 +293,14 @@ our $SANITIZER_REPORTS = 0;
 sub stop_workers {
 	my ($self) = @_;
 	$self->stop_group(delete $self->{api_pid});
-	unlink $self->{socket};
-	my $log = eval { $self->api_log } // '';
-	if ($log =~ /(ERROR: (?:Address|Leak)Sanitizer|runtime error:)/) {
-		$SANITIZER_REPORTS++;
-		print STDERR "# sanitizer report in the worker log:\n$log";
+	$self->stop_group(delete $self->{router_pid});
+	unlink $self->{socket}, $self->{router_socket};
+	for my $path ($self->api_log_path, $self->router_log_path) {
+		my $log = eval { FLR::Pg::slurp($path) } // '';
+		if ($log =~ /(ERROR: (?:Address|Leak)Sanitizer|runtime error:)/) {
+			$SANITIZER_REPORTS++;
+			print STDERR "# sanitizer report in $path:\n$log";
+		}
 	}
 }
 
@@ -291,6 +324,7 @@ sub start_nginx {
 		    // FLR::Pg::free_port();
 		my $conf = FLR::Nginx::write_config(rundir => $self->{dir},
 		    listen => "127.0.0.1:$port", socket => $self->{socket},
+		    router_socket => $self->{router_socket},
 		    admin_rate => $self->{admin_rate},
 		    demo_rate => $self->{demo_rate});
 		my $mark = -s $err_log // 0;
