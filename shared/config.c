@@ -82,6 +82,13 @@ static const struct config_key keys[] = {
 	 * auth subrequest may be in front (nginx/flr-sso.conf). */
 	{ "FLR_TRUSTED_EMAIL_HEADER", CONF_HEADER, OFF(trusted_email_header), 0,
 	    NULL, 1, CONFIG_HEADER_MAX },
+	/* A key made within the TTL after it was tried waits that long. */
+	{ "FLR_KEY_NEGATIVE_TTL", CONF_INT, OFF(key_negative_ttl), 0, "5", 0,
+	    300 },
+	{ "FLR_KEY_UNKNOWN_LIMIT", CONF_INT, OFF(key_unknown_limit), 0, "20", 0,
+	    1000000 },
+	{ "FLR_KEY_UNKNOWN_WINDOW", CONF_INT, OFF(key_unknown_window), 0, "10",
+	    1, 3600 },
 };
 
 static int

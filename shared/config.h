@@ -45,6 +45,14 @@ struct config {
 	/* Single sign-on: the request header in which the authenticating
 	 * proxy names the signed-in email; NULL: off. */
 	const char *trusted_email_header;
+	/*
+	 * Bogus API keys (shared/keycheck.h): seconds a worker remembers a
+	 * hash the database did not have (0: never), and the unknown keys
+	 * one client address may have looked up per window (0: no limit).
+	 */
+	long long key_negative_ttl;
+	long long key_unknown_limit;
+	long long key_unknown_window;
 };
 
 /*
