@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "keycheck.h"
 #include "metrics.h"
 #include "orcall.h"
 #include "reqlog.h"
@@ -22,6 +23,7 @@ struct app {
 	struct response res;
 	struct reqlog log; /* written after the response has left */
 	struct metrics metrics; /* the pool's counters (shared memory) */
+	struct key_memory keys; /* this worker's recent key lookups */
 	struct orcall *up; /* flr-router's libcurl handle */
 };
 

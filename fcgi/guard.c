@@ -26,8 +26,15 @@ guard_token(const struct request *req, struct response *res, const char **token)
 }
 
 void
-guard_refuse(struct response *res, enum key_verdict v)
+guard_refuse(struct response *res, enum key_verdict v, long long retry_after)
 {
+	if (v == VERDICT_THROTTLED) {
+		response_problem(res, 429, key_verdict_code(v), NULL,
+		    "%s; try again in %lld s", key_verdict_detail(v),
+		    retry_after);
+		response_header(res, "Retry-After", "%lld", retry_after);
+		return;
+	}
 	response_problem(
 	    res, 401, key_verdict_code(v), NULL, "%s", key_verdict_detail(v));
 	response_header(res, "WWW-Authenticate",
@@ -58,13 +65,14 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 	enum db_status st;
 
 	memset(who, 0, sizeof(*who));
-	st = key_check_counted(&app->db, token, req->arena, &cc);
+	st = key_check_counted(
+	    &app->db, &app->keys, req->client_addr, token, req->arena, &cc);
 	if (st != DB_OK) {
 		response_unavailable(res);
 		return -1;
 	}
 	if (cc.key.verdict != VERDICT_VALID) {
-		guard_refuse(res, cc.key.verdict);
+		guard_refuse(res, cc.key.verdict, cc.key.retry_after);
 		return -1;
 	}
 	memcpy(who->key_id, cc.key.key_id, sizeof(who->key_id));
@@ -95,12 +103,13 @@ guard_key(struct app *app, const struct request *req, const char *token,
 	struct key_check kc;
 
 	memset(who, 0, sizeof(*who));
-	if (key_check(&app->db, token, req->arena, &kc) != DB_OK) {
+	if (key_check(&app->db, &app->keys, req->client_addr, token, req->arena,
+	        &kc) != DB_OK) {
 		response_unavailable(res);
 		return -1;
 	}
 	if (kc.verdict != VERDICT_VALID) {
-		guard_refuse(res, kc.verdict);
+		guard_refuse(res, kc.verdict, kc.retry_after);
 		return -1;
 	}
 	memcpy(who->key_id, kc.key_id, sizeof(who->key_id));

@@ -30,15 +30,19 @@ int guard_token(
 
 /*
  * The one answer to a key that is not valid: 401 with the verdict's
- * code (invalid_key, expired_key) and WWW-Authenticate.
+ * code (invalid_key, expired_key) and WWW-Authenticate; for
+ * VERDICT_THROTTLED, 429 too_many_invalid_keys with Retry-After:
+ * retry_after (seconds).
  */
-void guard_refuse(struct response *res, enum key_verdict v);
+void guard_refuse(
+    struct response *res, enum key_verdict v, long long retry_after);
 
 /*
  * Check the key and count the request against its user's quota in one
  * statement; writes the quota headers.  Returns 0 when the request may
  * go on, or -1 with 401 invalid_key / expired_key, 429 rate_limited or
- * 503 written to res.  A 429 is logged as a counted call.
+ * too_many_invalid_keys, or 503 written to res.  A 429 rate_limited is
+ * logged as a counted call.
  */
 int guard_counted(struct app *app, const struct request *req, const char *token,
     struct response *res, struct caller *who) WUR;
@@ -47,7 +51,8 @@ int guard_counted(struct app *app, const struct request *req, const char *token,
  * Check the key of a request that is not counted (keys, usage,
  * preferences): enabled and unexpired, quota untouched.  Fills who's
  * key_id, user_id and preferences.  Returns 0, or -1 with 401
- * invalid_key / expired_key or 503 written to res.
+ * invalid_key / expired_key, 429 too_many_invalid_keys or 503 written
+ * to res.
  */
 int guard_key(struct app *app, const struct request *req, const char *token,
     struct response *res, struct caller *who) WUR;

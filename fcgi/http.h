@@ -24,6 +24,7 @@ struct request {
 	const char *query; /* "" when none */
 	const char *content_type;
 	const char *authorization;
+	const char *client_addr; /* REMOTE_ADDR; NULL when nginx sent none */
 	const char *path_arg; /* the {id} of a route like /keys/{id} */
 	char *body; /* NUL-terminated; NULL when none */
 	size_t body_len;

@@ -75,6 +75,7 @@ request_setup(struct app *app, FCGX_Request *fr, struct request *req)
 	req->query = param(fr, "QUERY_STRING");
 	req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
 	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+	req->client_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	if (uuid_v4(req->log_id) != 0)
 		return -1;
 	/* Echo a valid X-Request-Id; otherwise one id serves both. */
@@ -226,6 +227,9 @@ worker_main(int argc, char **argv, const char *program, unsigned pool)
 		app.cfg.metrics_file = app.cfg.router_metrics_file;
 	/* Without its segment a worker serves on, uncounted (logged). */
 	(void)observe_open(&app);
+	key_memory_init(&app.keys, app.cfg.key_negative_ttl * 1000,
+	    app.cfg.key_unknown_limit, app.cfg.key_unknown_window * 1000,
+	    &app.metrics);
 	app.up = orcall_new();
 	catalog_init(&app.catalog);
 	response_init(&app.res);

@@ -99,6 +99,13 @@ static const struct config_key keys[] = {
 	/* An answer is held in the response buffer (8 MiB) when not streamed. */
 	{ "FLR_ROUTER_MAX_BYTES", CONF_INT, OFF(router_max_bytes), 0, "4194304",
 	    1024, 8000000 },
+	/* A key made within the TTL after it was tried waits that long. */
+	{ "FLR_KEY_NEGATIVE_TTL", CONF_INT, OFF(key_negative_ttl), 0, "5", 0,
+	    300 },
+	{ "FLR_KEY_UNKNOWN_LIMIT", CONF_INT, OFF(key_unknown_limit), 0, "20", 0,
+	    1000000 },
+	{ "FLR_KEY_UNKNOWN_WINDOW", CONF_INT, OFF(key_unknown_window), 0, "10",
+	    1, 3600 },
 };
 
 static int

@@ -53,6 +53,14 @@ struct config {
 	long long router_timeout_s; /* one attempt, start to end */
 	long long router_budget_s; /* no attempt starts after this */
 	long long router_max_bytes; /* one answer, streamed or not */
+	/*
+	 * Bogus API keys (shared/keycheck.h): seconds a worker remembers a
+	 * hash the database did not have (0: never), and the unknown keys
+	 * one client address may have looked up per window (0: no limit).
+	 */
+	long long key_negative_ttl;
+	long long key_unknown_limit;
+	long long key_unknown_window;
 };
 
 /*

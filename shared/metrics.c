@@ -51,6 +51,12 @@ static const char *const outcome_names[MO__MAX] = {
 	[MO_ERROR] = "error",
 };
 
+static const char *const key_refusal_names[MKR__MAX] = {
+	[MKR_MALFORMED] = "malformed",
+	[MKR_CACHED] = "cached",
+	[MKR_THROTTLED] = "throttled",
+};
+
 /* The counters of one route (the last slot: requests no route took). */
 struct route_slot {
 	atomic_ullong status[N_STATUS];
@@ -69,6 +75,8 @@ struct metrics_seg {
 	atomic_ullong db_errors[MDB__MAX];
 	atomic_ullong db_reconnects;
 	atomic_ullong reports[MO__MAX];
+	atomic_ullong key_lookups;
+	atomic_ullong key_refusals[MKR__MAX];
 	struct route_slot slots[METRICS_ROUTES_MAX + 1];
 };
 
@@ -319,6 +327,20 @@ metrics_db_reconnect(struct metrics *m)
 		add(&m->seg->db_reconnects, 1);
 }
 
+void
+metrics_key_lookup(struct metrics *m)
+{
+	if (m != NULL && m->seg != NULL)
+		add(&m->seg->key_lookups, 1);
+}
+
+void
+metrics_key_refusal(struct metrics *m, enum metrics_key_refusal r)
+{
+	if (m != NULL && m->seg != NULL && r < MKR__MAX)
+		add(&m->seg->key_refusals[r], 1);
+}
+
 int
 metrics_report_outcome(const char *body, size_t len, struct arena *a)
 {
@@ -526,6 +548,16 @@ write_pool(const struct metrics *m, struct buf *out)
 	    "Database connections made again after one was lost.");
 	buf_printf(
 	    out, "flr_db_reconnects_total %llu\n", get(&seg->db_reconnects));
+	family(out, "flr_key_lookups_total", "counter",
+	    "API key lookups the database answered (one round trip each).");
+	buf_printf(out, "flr_key_lookups_total %llu\n", get(&seg->key_lookups));
+	family(out, "flr_key_refusals_total", "counter",
+	    "API keys refused without a database lookup, by reason: "
+	    "malformed (not shaped like a key), cached (the database lately "
+	    "had no such key), throttled (429 too_many_invalid_keys).");
+	for (i = 0; i < MKR__MAX; i++)
+		buf_printf(out, "flr_key_refusals_total{reason=\"%s\"} %llu\n",
+		    key_refusal_names[i], get(&seg->key_refusals[i]));
 	family(out, "flr_worker_starts_total", "counter",
 	    "Worker processes started on this segment (a replaced worker "
 	    "counts again).");

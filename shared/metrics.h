@@ -41,6 +41,14 @@ enum metrics_outcome {
 	MO__MAX
 };
 
+/* Why an API key was refused without a database lookup. */
+enum metrics_key_refusal {
+	MKR_MALFORMED, /* not shaped like a key */
+	MKR_CACHED, /* the database lately had no such key */
+	MKR_THROTTLED, /* 429 too_many_invalid_keys */
+	MKR__MAX
+};
+
 struct metrics_seg;
 
 struct metrics {
@@ -82,6 +90,13 @@ void metrics_request(struct metrics *m, const struct metrics_request *r);
 /* Count a database error of kind e, or a connection made again. */
 void metrics_db_error(struct metrics *m, enum metrics_db_error e);
 void metrics_db_reconnect(struct metrics *m);
+
+/*
+ * Count an API key lookup the database answered, or a key refused
+ * without one (m NULL allowed, as for the two above).
+ */
+void metrics_key_lookup(struct metrics *m);
+void metrics_key_refusal(struct metrics *m, enum metrics_key_refusal r);
 
 /*
  * The outcome a report body (JSON, len bytes) stores: what the feedback

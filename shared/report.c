@@ -216,26 +216,27 @@ store_once(struct db *db, const char *hash, const struct report *rep,
 }
 
 enum db_status
-report_store(struct db *db, const char *token, const struct report *rep,
-    int limit, const char *idem_key, const char *fingerprint,
-    struct report_result *out)
+report_store(struct db *db, struct key_memory *m, const char *addr,
+    const char *token, const struct report *rep, int limit,
+    const char *idem_key, const char *fingerprint, struct report_result *out)
 {
 	char hash[AUTH_HASH_LEN + 1], lim[16];
 	enum db_status st;
 
 	memset(out, 0, sizeof(*out));
-	if (!auth_key_wellformed(token)) {
+	if (key_screen(
+	        m, addr, token, hash, &out->verdict, &out->retry_after)) {
 		out->outcome = REPORT_KEY_REFUSED;
-		out->verdict = VERDICT_UNKNOWN;
 		return DB_OK;
 	}
 	if (uuid_v4(out->id) != 0)
 		return DB_ERROR;
-	auth_hash_key(token, hash);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	st = store_once(db, hash, rep, lim, idem_key, fingerprint, out);
 	/* A concurrent first attempt with the same key won: replay it. */
 	if (st == DB_CONFLICT && idem_key != NULL)
 		st = store_once(db, hash, rep, lim, idem_key, fingerprint, out);
+	if (st == DB_OK)
+		key_learn(m, addr, hash, out->verdict);
 	return st == DB_CONFLICT ? DB_ERROR : st;
 }

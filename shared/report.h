@@ -68,17 +68,22 @@ struct report_result {
 	enum report_outcome outcome;
 	enum key_verdict verdict;
 	char id[UUID_LEN + 1]; /* the stored (or replayed) report's id */
-	long long retry_after; /* seconds, for REPORT_RATE_LIMITED */
+	long long retry_after; /* seconds: REPORT_RATE_LIMITED, or a
+	                          VERDICT_THROTTLED key */
 };
 
 /*
- * Store rep for the key token (well-formed or not), at most limit an
- * hour per user; idem_key (NULL: none) with fingerprint (of the body)
- * makes a retry find the first report.  Returns DB_OK with *out, or
- * DB_UNAVAILABLE / DB_ERROR.
+ * Store rep for the key token (well-formed or not) sent from addr, at
+ * most limit an hour per user; idem_key (NULL: none) with fingerprint
+ * (of the body) makes a retry find the first report.  The key is
+ * screened through m (NULL allowed) first, as key_check() does; a
+ * refused key is REPORT_KEY_REFUSED with its verdict (and retry_after
+ * for VERDICT_THROTTLED).  Returns DB_OK with *out, or DB_UNAVAILABLE
+ * / DB_ERROR.
  */
-enum db_status report_store(struct db *db, const char *token,
-    const struct report *rep, int limit, const char *idem_key,
-    const char *fingerprint, struct report_result *out) WUR;
+enum db_status report_store(struct db *db, struct key_memory *m,
+    const char *addr, const char *token, const struct report *rep, int limit,
+    const char *idem_key, const char *fingerprint,
+    struct report_result *out) WUR;
 
 #endif

@@ -102,6 +102,7 @@ sub delta {
 	for my $family (qw(flr_http_requests_total flr_http_request_duration_seconds
 	    flr_http_unavailable_total flr_quota_refusals_total
 	    flr_reports_stored_total flr_db_errors_total flr_db_reconnects_total
+	    flr_key_lookups_total flr_key_refusals_total
 	    flr_worker_starts_total flr_db_up flr_catalog_active_models
 	    flr_catalog_sync_age_seconds flr_upstream_import_age_seconds)) {
 		like($r->{content}, qr/^# TYPE \Q$family\E (?:counter|gauge|histogram)$/m,
@@ -184,6 +185,9 @@ ok($spread_ok, 'every round had all four workers busy at once');
 my %want;
 sub sent { $want{$_[0]} += $_[1] // 1 }
 sent(series('GET', '/api/v1/models/ids', 200), 4 * $rounds);
+# Every key below is looked up in the database once per request (the one
+# unknown key is sent once): flr_key_lookups_total counts them.
+sent('flr_key_lookups_total', 4 * $rounds);
 for (1 .. 7) { req('GET', '/api/health?timeRange=6h') }
 sent(series('GET', '/api/health', 200), 7);
 for (1 .. 3) { req('GET', "/api/nope$_") }
@@ -194,9 +198,11 @@ req('OPTIONS', '/api/health');
 sent(series('other', 'unmatched', 204));
 for (1 .. 2) { req('GET', '/api/v1/models/full', { Authorization => "Bearer $spent" }) }
 sent(series('GET', '/api/v1/models/full', 429), 2);
+sent('flr_key_lookups_total', 2);
 sent('flr_quota_refusals_total{method="GET",route="/api/v1/models/full"}', 2);
 req('GET', '/api/v1/models/ids', { Authorization => 'Bearer fma_' . ('A' x 43) });
 sent(series('GET', '/api/v1/models/ids', 401));
+sent('flr_key_lookups_total');
 is(feedback(qq({"modelId":"$model","success":true}))->{status}, 200, 'a report');
 is(feedback(qq({"modelId":"$model","issue":"error"}))->{status}, 200, 'an issue');
 is(feedback(qq({"modelId":"$model","issue":"error","dryRun":true}))->{status}, 200,
@@ -206,11 +212,16 @@ for (1 .. 2) {
 	    'Idempotency-Key' => 'metrics-replay-1');
 }
 sent(series('POST', '/api/v1/models/feedback', 200), 5);
+sent('flr_key_lookups_total', 5);
 sent('flr_reports_stored_total{outcome="success"}');
 sent('flr_reports_stored_total{outcome="error"}');
 sent('flr_reports_stored_total{outcome="unavailable"}'); # once, then replayed
 is(feedback('{"modelId":"no/such:free","success":true}')->{status}, 422, 'unknown model');
 sent(series('POST', '/api/v1/models/feedback', 422));
+sent('flr_key_lookups_total');
+req('GET', '/api/v1/keys', { Authorization => 'Bearer not-a-key' });
+sent(series('GET', '/api/v1/keys', 401));
+sent('flr_key_refusals_total{reason="malformed"}');
 # Every request's latency is observed once, in its route's histogram.
 for my $k (keys %{ { %want } }) {
 	my ($labels) = $k =~ /^flr_http_requests_total\{(method="[^"]*",route="[^"]*"),/

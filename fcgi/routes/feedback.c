@@ -20,7 +20,7 @@ answer(struct response *res, const struct report_result *rr)
 {
 	switch (rr->outcome) {
 	case REPORT_KEY_REFUSED:
-		guard_refuse(res, rr->verdict);
+		guard_refuse(res, rr->verdict, rr->retry_after);
 		return;
 	case REPORT_UNKNOWN_MODEL:
 		response_problem(res, 422, "unknown_model", "modelId",
@@ -99,8 +99,8 @@ route_feedback(struct app *app, struct request *req, struct response *res)
 	}
 	/* A retry is the same request: the same bytes. */
 	auth_hash_key(req->body, fp);
-	if (report_store(&app->db, token, &rep, FEEDBACK_PER_HOUR, idem, fp,
-	        &rr) != DB_OK) {
+	if (report_store(&app->db, &app->keys, req->client_addr, token, &rep,
+	        FEEDBACK_PER_HOUR, idem, fp, &rr) != DB_OK) {
 		response_unavailable(res);
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * Configuration: the URLs that follow from OPENROUTER_BASE_URL and
- * OPENROUTER_MODELS_URL, the endpoint and upstream settings, and a
- * table of malformed values, each refused with the setting's name.
+ * OPENROUTER_MODELS_URL, the endpoint and upstream settings, the
+ * unknown-key settings, and a table of malformed values, each refused
+ * with the setting's name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,9 @@
 
 static const char *const managed[] = { "OPENROUTER_BASE_URL",
 	"OPENROUTER_MODELS_URL", "FLR_ENDPOINT_FETCH_MAX",
-	"FLR_ENDPOINT_CONCURRENCY", "FLR_UPSTREAM_URL", "OPENROUTER_API_KEY" };
+	"FLR_ENDPOINT_CONCURRENCY", "FLR_UPSTREAM_URL", "OPENROUTER_API_KEY",
+	"FLR_KEY_NEGATIVE_TTL", "FLR_KEY_UNKNOWN_LIMIT",
+	"FLR_KEY_UNKNOWN_WINDOW" };
 
 static void
 reset_env(void)
@@ -56,6 +59,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.endpoint_fetch_max, 100);
 	assert_int_equal(cfg.endpoint_concurrency, 8);
 	assert_null(cfg.upstream_url);
+	assert_int_equal(cfg.key_negative_ttl, 5);
+	assert_int_equal(cfg.key_unknown_limit, 20);
+	assert_int_equal(cfg.key_unknown_window, 10);
 }
 
 struct url_case {
@@ -127,6 +133,14 @@ test_values(void **state)
 	assert_int_equal(cfg.endpoint_fetch_max, 0);
 	assert_int_equal(cfg.endpoint_concurrency, 64);
 	assert_string_equal(cfg.upstream_url, "https://a.example.org/");
+	/* 0 turns the unknown-key memory and limit off. */
+	setenv("FLR_KEY_NEGATIVE_TTL", "0", 1);
+	setenv("FLR_KEY_UNKNOWN_LIMIT", "0", 1);
+	setenv("FLR_KEY_UNKNOWN_WINDOW", "3600", 1);
+	load_ok(&cfg);
+	assert_int_equal(cfg.key_negative_ttl, 0);
+	assert_int_equal(cfg.key_unknown_limit, 0);
+	assert_int_equal(cfg.key_unknown_window, 3600);
 	/* Empty is unset, as in an EnvironmentFile. */
 	setenv("FLR_UPSTREAM_URL", "", 1);
 	load_ok(&cfg);
@@ -159,6 +173,14 @@ static const struct bad_case bad_cases[] = {
 	{ "FLR_ENDPOINT_CONCURRENCY", "65" },
 	{ "FLR_ENDPOINT_CONCURRENCY", " 8" },
 	{ "OPENROUTER_MODELS_URL", "ftp://example.org/models" },
+	{ "FLR_KEY_NEGATIVE_TTL", "-1" },
+	{ "FLR_KEY_NEGATIVE_TTL", "301" },
+	{ "FLR_KEY_NEGATIVE_TTL", "5s" },
+	{ "FLR_KEY_UNKNOWN_LIMIT", "-1" },
+	{ "FLR_KEY_UNKNOWN_LIMIT", "1000001" },
+	{ "FLR_KEY_UNKNOWN_WINDOW", "0" },
+	{ "FLR_KEY_UNKNOWN_WINDOW", "3601" },
+	{ "FLR_KEY_UNKNOWN_WINDOW", "1.5" },
 };
 
 static void

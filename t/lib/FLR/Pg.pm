@@ -161,13 +161,17 @@ sub free_port {
 	return $port;
 }
 
-# FLR::Pg->new(dir => $dir, keep => 0|1, port => $port, migrate => 1)
+# FLR::Pg->new(dir => $dir, keep => 0|1, port => $port, migrate => 1,
+#     settings => { name => 'value' })
 #
 # dir:  where the cluster lives ("$dir/pgdata", socket and pg.log in $dir);
 #       default a fresh temporary directory.
 # keep: leave the directory (and an existing cluster in it) alone at exit:
 #       reused by the next run instead of a new initdb.  Kept clusters are
 #       also crash-safe (fsync stays on).
+# settings: more server settings, in effect from the first start on
+#       (shared_preload_libraries => 'pg_stat_statements'); values are
+#       written as quoted strings.
 # Dies with the server log on failure.
 sub new {
 	my ($class, %o) = @_;
@@ -176,6 +180,7 @@ sub new {
 		owner => $$,
 		port => $o{port},
 		migrate => $o{migrate} // 1,
+		settings => { %{$o{settings} // {}} },
 	}, $class;
 	if (defined $o{dir}) {
 		make_path($o{dir});
@@ -304,6 +309,11 @@ sub write_runtime_conf {
 	print {$fh} "# Rewritten by t/lib/FLR/Pg.pm at every start.\n",
 	    "port = $self->{port}\n",
 	    "unix_socket_directories = '$self->{dir}'\n";
+	for my $name (sort keys %{$self->{settings}}) {
+		croak "FLR::Pg: setting name '$name'" if $name !~ /^[a-z_.]+$/;
+		(my $v = $self->{settings}{$name}) =~ s/'/''/g;
+		print {$fh} "$name = '$v'\n";
+	}
 	close $fh or croak "write $path: $!";
 	if ($> == 0) {
 		my (undef, undef, $uid, $gid) = getpwnam('postgres');
