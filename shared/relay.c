@@ -151,8 +151,6 @@ report(struct relay *r, const struct relay_attempt *a)
 	PQclear(res);
 }
 
-#define SSE_LINE_MAX 65536 /* a line we look into; longer ones pass */
-
 /* 1 when needle is among the n bytes at l. */
 static int
 contains(const char *l, size_t n, const char *needle)
@@ -205,13 +203,12 @@ track(struct relay *r, const char *p, size_t n)
 }
 
 /*
- * The sink of a streamed attempt.  Until the first event, lines are held
- * back and comments (": OPENROUTER PROCESSING") dropped, so another
- * model can still be tried; from the first event on, every byte goes to
- * the client as it comes.
+ * Until the first event, lines are held back and comments (": OPENROUTER
+ * PROCESSING") dropped, so another model can still be tried; from the
+ * first event on, every byte goes to the client as it comes.
  */
-static int
-sse_sink(void *arg, const char *p, size_t n)
+int
+relay_stream_sink(void *arg, const char *p, size_t n)
 {
 	struct relay *r = arg;
 	size_t at = 0;
@@ -246,6 +243,22 @@ sse_sink(void *arg, const char *p, size_t n)
 	r->pending.len -= at;
 	r->pending.data[r->pending.len] = '\0';
 	return 0;
+}
+
+void
+relay_stream_init(struct relay *r, size_t line_max)
+{
+	r->started = r->call.started = 0;
+	r->done_seen = r->error_seen = r->bad_stream = 0;
+	buf_init(&r->pending, line_max);
+	buf_init(&r->line, line_max);
+}
+
+void
+relay_stream_free(struct relay *r)
+{
+	buf_free(&r->pending);
+	buf_free(&r->line);
 }
 
 /* What a streamed attempt came to, once its transfer ended. */
@@ -293,7 +306,7 @@ attempt(struct relay *r, const struct model *m, double budget_left_ms,
 	c->total_ms = cfg->router_timeout_s * 1000;
 	c->max_bytes = (size_t)cfg->router_max_bytes;
 	if (r->cr->stream) {
-		c->sink = sse_sink;
+		c->sink = relay_stream_sink;
 		c->sink_arg = r;
 		r->streaming = m;
 		buf_reset(&r->pending);
@@ -330,9 +343,7 @@ relay_run(struct relay *r)
 	r->attempts = 0;
 	r->outcome = ATTEMPT_ERROR;
 	r->retry_after = -1;
-	r->started = 0;
-	buf_init(&r->pending, SSE_LINE_MAX);
-	buf_init(&r->line, SSE_LINE_MAX);
+	relay_stream_init(r, RELAY_SSE_LINE_MAX);
 	memset(&r->call, 0, sizeof(r->call));
 	buf_init(&r->call.body, 1);
 	buf_init(&body, 2 * (size_t)r->cfg->router_max_bytes + 65536);
@@ -371,8 +382,7 @@ relay_run(struct relay *r)
 	}
 	buf_free(&body);
 	buf_free(&url);
-	buf_free(&r->pending);
-	buf_free(&r->line);
+	relay_stream_free(r);
 }
 
 void
