@@ -189,8 +189,9 @@ track(struct relay *r, const char *p, size_t n)
 			buf_reset(&r->line); /* too long to look into */
 			r->line.over = 0;
 		} else if (r->line.len > 0) {
-			(void)buf_append(&r->line, p, k);
-			track_line(r, r->line.data, r->line.len);
+			/* Over the cap with its end: not its start alone. */
+			if (buf_append(&r->line, p, k) == 0)
+				track_line(r, r->line.data, r->line.len);
 			buf_reset(&r->line);
 		} else {
 			track_line(r, p, k);
@@ -203,45 +204,60 @@ track(struct relay *r, const char *p, size_t n)
 }
 
 /*
+ * The first event's line is whole in r->pending: send the head, then the
+ * line and the rest of the chunk (in one write when they fit together).
+ */
+static int
+first_event(struct relay *r, const char *rest, size_t n)
+{
+	r->started = r->call.started = 1;
+	if (r->begin(r->arg, r->streaming, r->attempts + 1) != 0)
+		return -1;
+	if (n > 0 && buf_append(&r->pending, rest, n) == 0)
+		n = 0;
+	track(r, r->pending.data, r->pending.len);
+	if (r->write(r->arg, r->pending.data, r->pending.len) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	track(r, rest, n);
+	return r->write(r->arg, rest, n);
+}
+
+/*
  * Until the first event, lines are held back and comments (": OPENROUTER
  * PROCESSING") dropped, so another model can still be tried; from the
- * first event on, every byte goes to the client as it comes.
+ * first event on, every byte goes to the client as it comes.  The cap is
+ * on each line before the first event, newline included, whatever the
+ * chunks bring with it: only the line is held, never the rest of a chunk.
  */
 int
 relay_stream_sink(void *arg, const char *p, size_t n)
 {
 	struct relay *r = arg;
-	size_t at = 0;
 
 	if (r->started) {
 		track(r, p, n);
 		return r->write(r->arg, p, n);
 	}
-	if (buf_append(&r->pending, p, n) != 0) {
-		r->bad_stream = 1; /* no event in 64 KiB: not a stream */
-		return -1;
-	}
-	for (;;) {
-		const char *line = r->pending.data + at;
-		const char *nl = memchr(line, '\n', r->pending.len - at);
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		char first;
 
-		if (nl == NULL)
-			break;
-		if (*line != ':' && *line != '\n' && *line != '\r') {
-			size_t rest = r->pending.len - at;
-
-			r->started = r->call.started = 1;
-			if (r->begin(r->arg, r->streaming, r->attempts + 1) !=
-			    0)
-				return -1;
-			track(r, line, rest);
-			return r->write(r->arg, line, rest);
+		if (buf_append(&r->pending, p, k) != 0) {
+			r->bad_stream = 1; /* not a stream */
+			return -1;
 		}
-		at += (size_t)(nl - line) + 1;
+		if (nl == NULL)
+			return 0; /* the line goes on in the next chunk */
+		first = r->pending.data[0];
+		if (first != ':' && first != '\n' && first != '\r')
+			return first_event(r, p + k, n - k);
+		buf_reset(&r->pending); /* a comment or a blank line */
+		p += k;
+		n -= k;
 	}
-	memmove(r->pending.data, r->pending.data + at, r->pending.len - at);
-	r->pending.len -= at;
-	r->pending.data[r->pending.len] = '\0';
 	return 0;
 }
 

@@ -75,11 +75,11 @@ struct relay {
 	long long retry_after; /* the least Retry-After of a 429; -1 */
 	int started; /* streaming: the answer's head has gone out */
 	/* the stream filter's state */
-	struct buf pending; /* before the first event: the partial line */
+	struct buf pending; /* before the first event: the line so far */
 	struct buf line; /* after it: the current line, for what ends it */
 	int done_seen; /* data: [DONE] */
 	int error_seen; /* an event with finish_reason "error" */
-	int bad_stream; /* no event within the first 64 KiB */
+	int bad_stream; /* a line over the cap before any event */
 	const struct model *streaming; /* the model being tried */
 };
 
