@@ -211,6 +211,8 @@ flr_text(struct json_object *v, char *tmp, size_t tmpsz)
 			struct json_object *w = json_object_array_get_idx(v, i);
 
 			if (!json_object_is_type(w, json_type_string) ||
+			    (size_t)json_object_get_string_len(w) !=
+			        strlen(json_object_get_string(w)) ||
 			    used >= tmpsz)
 				return NULL;
 			used +=

@@ -128,6 +128,10 @@ static const struct {
 	    "invalid_field", "flr.filter" },
 	{ "{\"messages\":[{\"role\":\"user\"}],\"flr\":{\"filter\":\"x\"}}",
 	    "invalid_field", "flr.filter" },
+	/* Regression: a word with a NUL in it was read as what precedes it. */
+	{ "{\"messages\":[{\"role\":\"user\"}],\"flr\":{\"filter\":"
+	  "[\"tools\\u0000x\"]}}",
+	    "invalid_field", "flr.filter" },
 	{ "{\"messages\":[{\"role\":\"user\"}],\"flr\":{\"minReports\":-1}}",
 	    "invalid_field", "flr.minReports" },
 };
