@@ -13,12 +13,17 @@ chat_fail(struct chat_error *err, const char *code, const char *field,
     const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	err->code = code;
 	err->field = field;
 	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	n = vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
 	va_end(ap);
+	/* It may quote the caller's bytes: a 400's JSON stays UTF-8. */
+	if (n > 0 && (size_t)n >= sizeof(err->detail))
+		err->detail[utf8_cut(err->detail, sizeof(err->detail) - 1)] =
+		    '\0';
 	return -1;
 }
 
@@ -206,6 +211,8 @@ flr_text(struct json_object *v, char *tmp, size_t tmpsz)
 			struct json_object *w = json_object_array_get_idx(v, i);
 
 			if (!json_object_is_type(w, json_type_string) ||
+			    (size_t)json_object_get_string_len(w) !=
+			        strlen(json_object_get_string(w)) ||
 			    used >= tmpsz)
 				return NULL;
 			used +=
@@ -267,10 +274,10 @@ read_flr(
 				break;
 		if (i == NELEM(flr_params))
 			return chat_fail(err, "unknown_field", "flr",
-			    "flr has no member %.64s; it takes filter, sort, "
+			    "flr has no member %.*s; it takes filter, sort, "
 			    "maxErrorRate, minReports, timeRange, source, "
 			    "minUptime, maxAttempts",
-			    name);
+			    (int)utf8_cut(name, strnlen(name, 64)), name);
 		if (v == NULL)
 			continue;
 		text = flr_type_ok(flr_params[i], v)

@@ -84,6 +84,20 @@ reset_ms_of(long long v)
 	return v < 100000000000LL ? v * 1000 : v;
 }
 
+void
+orcall_header(struct orcall_call *c, const char *p, size_t len)
+{
+	/* A new status line (after 100 Continue): forget the last one's. */
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		c->retry_after_s = -1;
+		c->reset_ms = -1;
+	} else if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+		c->retry_after_s = header_number(p + 12, len - 12);
+	} else if (len > 18 && strncasecmp(p, "x-ratelimit-reset:", 18) == 0) {
+		c->reset_ms = reset_ms_of(header_number(p + 18, len - 18));
+	}
+}
+
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -91,16 +105,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	t->got_header = 1;
-	/* A new status line (after 100 Continue): forget the last one's. */
-	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
-		t->call->retry_after_s = -1;
-		t->call->reset_ms = -1;
-	} else if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
-		t->call->retry_after_s = header_number(p + 12, len - 12);
-	} else if (len > 18 && strncasecmp(p, "x-ratelimit-reset:", 18) == 0) {
-		t->call->reset_ms =
-		    reset_ms_of(header_number(p + 18, len - 18));
-	}
+	orcall_header(t->call, p, len);
 	return len;
 }
 

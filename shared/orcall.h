@@ -78,6 +78,16 @@ struct orcall_call {
  */
 int orcall_run(struct orcall *up, struct orcall_call *call) WUR;
 
+/*
+ * Read one header line of an answer, n bytes as libcurl hands it over
+ * (not NUL-terminated, CRLF included), into call: Retry-After into
+ * retry_after_s, X-RateLimit-Reset into reset_ms (-1 when the value is
+ * not a plain number); a status line (after a 100 Continue) forgets
+ * what the last response said.  orcall_run() calls it for every line;
+ * it is public so the fuzzer can reach the upstream's headers.
+ */
+void orcall_header(struct orcall_call *call, const char *line, size_t n);
+
 /* What one attempt says about the model and about going on. */
 enum attempt_outcome {
 	ATTEMPT_SUCCESS, /* a chat completion: report success */

@@ -151,8 +151,6 @@ report(struct relay *r, const struct relay_attempt *a)
 	PQclear(res);
 }
 
-#define SSE_LINE_MAX 65536 /* a line we look into; longer ones pass */
-
 /* 1 when needle is among the n bytes at l. */
 static int
 contains(const char *l, size_t n, const char *needle)
@@ -191,8 +189,9 @@ track(struct relay *r, const char *p, size_t n)
 			buf_reset(&r->line); /* too long to look into */
 			r->line.over = 0;
 		} else if (r->line.len > 0) {
-			(void)buf_append(&r->line, p, k);
-			track_line(r, r->line.data, r->line.len);
+			/* Over the cap with its end: not its start alone. */
+			if (buf_append(&r->line, p, k) == 0)
+				track_line(r, r->line.data, r->line.len);
 			buf_reset(&r->line);
 		} else {
 			track_line(r, p, k);
@@ -205,47 +204,77 @@ track(struct relay *r, const char *p, size_t n)
 }
 
 /*
- * The sink of a streamed attempt.  Until the first event, lines are held
- * back and comments (": OPENROUTER PROCESSING") dropped, so another
- * model can still be tried; from the first event on, every byte goes to
- * the client as it comes.
+ * The first event's line is whole in r->pending: send the head, then the
+ * line and the rest of the chunk (in one write when they fit together).
  */
 static int
-sse_sink(void *arg, const char *p, size_t n)
+first_event(struct relay *r, const char *rest, size_t n)
+{
+	r->started = r->call.started = 1;
+	if (r->begin(r->arg, r->streaming, r->attempts + 1) != 0)
+		return -1;
+	if (n > 0 && buf_append(&r->pending, rest, n) == 0)
+		n = 0;
+	track(r, r->pending.data, r->pending.len);
+	if (r->write(r->arg, r->pending.data, r->pending.len) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	track(r, rest, n);
+	return r->write(r->arg, rest, n);
+}
+
+/*
+ * Until the first event, lines are held back and comments (": OPENROUTER
+ * PROCESSING") dropped, so another model can still be tried; from the
+ * first event on, every byte goes to the client as it comes.  The cap is
+ * on each line before the first event, newline included, whatever the
+ * chunks bring with it: only the line is held, never the rest of a chunk.
+ */
+int
+relay_stream_sink(void *arg, const char *p, size_t n)
 {
 	struct relay *r = arg;
-	size_t at = 0;
 
 	if (r->started) {
 		track(r, p, n);
 		return r->write(r->arg, p, n);
 	}
-	if (buf_append(&r->pending, p, n) != 0) {
-		r->bad_stream = 1; /* no event in 64 KiB: not a stream */
-		return -1;
-	}
-	for (;;) {
-		const char *line = r->pending.data + at;
-		const char *nl = memchr(line, '\n', r->pending.len - at);
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		char first;
 
-		if (nl == NULL)
-			break;
-		if (*line != ':' && *line != '\n' && *line != '\r') {
-			size_t rest = r->pending.len - at;
-
-			r->started = r->call.started = 1;
-			if (r->begin(r->arg, r->streaming, r->attempts + 1) !=
-			    0)
-				return -1;
-			track(r, line, rest);
-			return r->write(r->arg, line, rest);
+		if (buf_append(&r->pending, p, k) != 0) {
+			r->bad_stream = 1; /* not a stream */
+			return -1;
 		}
-		at += (size_t)(nl - line) + 1;
+		if (nl == NULL)
+			return 0; /* the line goes on in the next chunk */
+		first = r->pending.data[0];
+		if (first != ':' && first != '\n' && first != '\r')
+			return first_event(r, p + k, n - k);
+		buf_reset(&r->pending); /* a comment or a blank line */
+		p += k;
+		n -= k;
 	}
-	memmove(r->pending.data, r->pending.data + at, r->pending.len - at);
-	r->pending.len -= at;
-	r->pending.data[r->pending.len] = '\0';
 	return 0;
+}
+
+void
+relay_stream_init(struct relay *r, size_t line_max)
+{
+	r->started = r->call.started = 0;
+	r->done_seen = r->error_seen = r->bad_stream = 0;
+	buf_init(&r->pending, line_max);
+	buf_init(&r->line, line_max);
+}
+
+void
+relay_stream_free(struct relay *r)
+{
+	buf_free(&r->pending);
+	buf_free(&r->line);
 }
 
 /* What a streamed attempt came to, once its transfer ended. */
@@ -293,7 +322,7 @@ attempt(struct relay *r, const struct model *m, double budget_left_ms,
 	c->total_ms = cfg->router_timeout_s * 1000;
 	c->max_bytes = (size_t)cfg->router_max_bytes;
 	if (r->cr->stream) {
-		c->sink = sse_sink;
+		c->sink = relay_stream_sink;
 		c->sink_arg = r;
 		r->streaming = m;
 		buf_reset(&r->pending);
@@ -330,9 +359,7 @@ relay_run(struct relay *r)
 	r->attempts = 0;
 	r->outcome = ATTEMPT_ERROR;
 	r->retry_after = -1;
-	r->started = 0;
-	buf_init(&r->pending, SSE_LINE_MAX);
-	buf_init(&r->line, SSE_LINE_MAX);
+	relay_stream_init(r, RELAY_SSE_LINE_MAX);
 	memset(&r->call, 0, sizeof(r->call));
 	buf_init(&r->call.body, 1);
 	buf_init(&body, 2 * (size_t)r->cfg->router_max_bytes + 65536);
@@ -371,8 +398,7 @@ relay_run(struct relay *r)
 	}
 	buf_free(&body);
 	buf_free(&url);
-	buf_free(&r->pending);
-	buf_free(&r->line);
+	relay_stream_free(r);
 }
 
 void

@@ -19,6 +19,7 @@
 #include "util.h"
 
 #define RELAY_ATTEMPTS_MAX 5 /* the bound of maxAttempts */
+#define RELAY_SSE_LINE_MAX 65536 /* a line we look into; longer ones pass */
 
 /*
  * Take one of the `slots` concurrent-call slots of user uid: DB_OK with
@@ -74,11 +75,11 @@ struct relay {
 	long long retry_after; /* the least Retry-After of a 429; -1 */
 	int started; /* streaming: the answer's head has gone out */
 	/* the stream filter's state */
-	struct buf pending; /* before the first event: the partial line */
+	struct buf pending; /* before the first event: the line so far */
 	struct buf line; /* after it: the current line, for what ends it */
 	int done_seen; /* data: [DONE] */
 	int error_seen; /* an event with finish_reason "error" */
-	int bad_stream; /* no event within the first 64 KiB */
+	int bad_stream; /* a line over the cap before any event */
 	const struct model *streaming; /* the model being tried */
 };
 
@@ -88,6 +89,22 @@ struct relay {
  * last attempt names the model).  Release r->call.body with buf_free.
  */
 void relay_run(struct relay *r);
+
+/*
+ * The stream filter relay_run() puts between a streamed answer and the
+ * client, public for the tests and the fuzzer, which feed it any bytes.
+ * relay_stream_init() readies r's filter for one answer: the flags and
+ * started cleared, its buffers capped at line_max bytes a line
+ * (relay_run() uses RELAY_SSE_LINE_MAX); relay_stream_free() releases
+ * them.  relay_stream_sink() is the orcall_sink, with r as its arg, fed
+ * each chunk as it arrives; it calls r's begin and write (with
+ * r->streaming and r->attempts + 1) and sets started, call.started and
+ * the flags.  Returns 0, or -1 to stop the transfer (the client is gone,
+ * or bad_stream).
+ */
+void relay_stream_init(struct relay *r, size_t line_max);
+void relay_stream_free(struct relay *r);
+int relay_stream_sink(void *arg, const char *p, size_t n) WUR;
 
 /*
  * The event that ends a stream that broke off after it began (the

@@ -128,6 +128,10 @@ static const struct {
 	    "invalid_field", "flr.filter" },
 	{ "{\"messages\":[{\"role\":\"user\"}],\"flr\":{\"filter\":\"x\"}}",
 	    "invalid_field", "flr.filter" },
+	/* Regression: a word with a NUL in it was read as what precedes it. */
+	{ "{\"messages\":[{\"role\":\"user\"}],\"flr\":{\"filter\":"
+	  "[\"tools\\u0000x\"]}}",
+	    "invalid_field", "flr.filter" },
 	{ "{\"messages\":[{\"role\":\"user\"}],\"flr\":{\"minReports\":-1}}",
 	    "invalid_field", "flr.minReports" },
 };
@@ -191,6 +195,69 @@ test_fits_and_body(void **state)
 	json_object_put(again);
 	json_object_put(b);
 	buf_free(&out);
+}
+
+/* 1 when s is valid UTF-8: it passes the strict check as a string. */
+static int
+utf8_valid(const char *s)
+{
+	char why[64];
+	struct buf b;
+	int ok;
+
+	buf_init(&b, 4096);
+	json_escape(&b, s, strlen(s));
+	ok = json_validate(b.data, b.len, 1, why, sizeof(why)) == 0;
+	buf_free(&b);
+	return ok;
+}
+
+/*
+ * Regression (found by t/fuzz/fuzz_chat.c): a refusal that quotes the
+ * caller's bytes was cut inside a character — at 64 bytes of an unknown
+ * flr member's name, or at the end of the 200-byte detail for a long
+ * model id — and the 400's problem+json was no longer UTF-8.
+ */
+static void
+test_refusal_utf8(void **state)
+{
+	struct chat_request cr;
+	struct chat_error err;
+	struct json_object *b;
+	struct catalog c;
+	const struct model *out[CHAT_MODELS_MAX + 1];
+	struct buf body;
+	int i;
+
+	(void)state;
+	buf_init(&body, 4096);
+	/* "unknownKnob" and 32 times U+00E9: 64 bytes end mid-character. */
+	buf_puts(&body,
+	    "{\"messages\":[{\"role\":\"user\"}],\"flr\":{"
+	    "\"unknownKnob");
+	for (i = 0; i < 32; i++)
+		buf_puts(&body, "\xc3\xa9");
+	buf_puts(&body, "\":1}}");
+	assert_int_equal(read_text(body.data, &cr, &err, &b), -1);
+	assert_string_equal(err.code, "unknown_field");
+	assert_non_null(strstr(err.detail, "unknownKnob"));
+	assert_true(utf8_valid(err.detail));
+	json_object_put(b);
+
+	/* A model id of 128 times U+00E9 fills the detail past its end. */
+	buf_reset(&body);
+	buf_puts(&body, "{\"messages\":[{\"role\":\"user\"}],\"model\":\"");
+	for (i = 0; i < 128; i++)
+		buf_puts(&body, "\xc3\xa9");
+	buf_puts(&body, "\"}");
+	assert_int_equal(read_text(body.data, &cr, &err, &b), 0);
+	catalog_init(&c);
+	assert_int_equal(chat_explicit_models(&cr, &c, out, &err), -1);
+	assert_string_equal(err.code, "model_not_free");
+	assert_true(strlen(err.detail) >= sizeof(err.detail) - 4);
+	assert_true(utf8_valid(err.detail));
+	json_object_put(b);
+	buf_free(&body);
 }
 
 /* A finished call with status and body. */
@@ -310,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_read_good),
 		cmocka_unit_test(test_read_bad),
 		cmocka_unit_test(test_fits_and_body),
+		cmocka_unit_test(test_refusal_utf8),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_quota_wait),
 	};

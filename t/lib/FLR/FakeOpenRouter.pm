@@ -38,53 +38,23 @@ package FLR::FakeOpenRouter;
 #                   with $s seconds before each event
 #
 # Only core Perl.  Each connection is answered by its own child process;
-# the server and its children die with the object, in the process that
-# made it.
+# the server, its process group and the request log are
+# FLR::TestServer's.
 
 use strict;
 use warnings;
 
-use Carp qw(croak);
-use File::Path qw(remove_tree);
-use File::Temp qw(tempdir);
-use IO::Select;
-use IO::Socket::INET;
+use parent 'FLR::TestServer';
+use FLR::TestServer qw(send_all response_head);
+
 use JSON::PP ();
-use POSIX ();
 use Time::HiRes qw(sleep time);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
-my %REASON = (200 => 'OK', 400 => 'Bad Request', 401 => 'Unauthorized',
-    404 => 'Not Found', 429 => 'Too Many Requests',
-    500 => 'Internal Server Error', 502 => 'Bad Gateway',
-    503 => 'Service Unavailable');
-
-sub new {
-	my ($class, %o) = @_;
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-	    LocalPort => 0, Proto => 'tcp', Listen => 128, ReuseAddr => 1)
-	    or croak "FLR::FakeOpenRouter: listen: $!";
-	my $self = bless {
-		owner => $$,
-		port => $listen->sockport,
-		dir => tempdir('flr-fake-or-XXXXXXXX', TMPDIR => 1, CLEANUP => 0),
-	}, $class;
-	$self->write_file('script.json', $JSON->encode({}));
-	$self->write_file($_, '') for qw(requests progress aborted);
-	my $pid = fork // croak "FLR::FakeOpenRouter: fork: $!";
-	if (!$pid) {
-		eval { $self->serve($listen) };
-		print STDERR "FLR::FakeOpenRouter: $@" if $@;
-		POSIX::_exit(0);
-	}
-	setpgrp($pid, $pid);
-	close $listen;
-	$self->{pid} = $pid;
-	return $self;
-}
-
-sub port { $_[0]{port} }
+sub init { $_[0]->reset }
+sub reads_body { 1 }
+sub wait_seconds { 20 }
 
 # The OPENROUTER_BASE_URL that reaches this stand-in.
 sub base_url { "http://127.0.0.1:$_[0]{port}/api/v1" }
@@ -106,12 +76,6 @@ sub reset {
 	$self->write_file($_, '') for qw(requests progress aborted);
 }
 
-sub lines_of {
-	my ($self, $name) = @_;
-	open my $fh, '<:raw', "$self->{dir}/$name" or return ();
-	return map { chomp; $_ } grep { /\S/ } <$fh>;
-}
-
 # progress($seq) -> (events sent, events in all) of request $seq's stream.
 sub progress {
 	my ($self, $seq) = @_;
@@ -122,112 +86,23 @@ sub progress {
 # The seqs of streams that could not be sent on: the router hung up.
 sub aborted { $_[0]->lines_of('aborted') }
 
-sub note_line {
-	my ($self, $name, $line) = @_;
-	open my $fh, '>>:raw', "$self->{dir}/$name" or return;
-	syswrite $fh, "$line\n";
-	close $fh;
-}
-
-sub requests {
-	my ($self) = @_;
-	open my $fh, '<:raw', "$self->{dir}/requests" or return ();
-	return map { $JSON->decode($_) } grep { /\S/ } <$fh>;
-}
-
-sub count { scalar(my @r = $_[0]->requests) }
-
-# wait_count($n, $timeout): until $n requests came in; the count reached.
-sub wait_count {
-	my ($self, $n, $timeout) = @_;
-	my $deadline = time + ($timeout // 20);
-	my $c;
-	sleep 0.02 while ($c = $self->count) < $n && time < $deadline;
-	return $c;
-}
-
-sub read_json {
-	my ($self, $name) = @_;
-	open my $fh, '<:raw', "$self->{dir}/$name" or return undef;
-	local $/;
-	return $JSON->decode(<$fh>);
-}
-
-sub write_file {
-	my ($self, $name, $data) = @_;
-	my $tmp = "$self->{dir}/.$name.$$";
-	open my $fh, '>:raw', $tmp or croak "FLR::FakeOpenRouter: $tmp: $!";
-	print {$fh} $data;
-	close $fh or croak "FLR::FakeOpenRouter: write $tmp: $!";
-	rename $tmp, "$self->{dir}/$name" or croak "rename $tmp: $!";
-}
-
 # ---- the server process ------------------------------------------------
 
-sub serve {
-	my ($self, $listen) = @_;
-	setpgrp(0, 0);
-	open STDIN, '<', '/dev/null';
-	open STDOUT, '>', '/dev/null';
-	$SIG{CHLD} = 'IGNORE';
-	$SIG{PIPE} = 'IGNORE';
-	my $seq = 0;
-	while (1) {
-		my $c = $listen->accept or next;
-		my $req = read_request($c);
-		if ($req) {
-			$req->{seq} = $seq++;
-			my $b = $self->behaviour_for($req);
-			$self->record($req);
-			my $pid = fork;
-			if (defined $pid && !$pid) {
-				close $listen;
-				$self->answer($c, $req, $b);
-				POSIX::_exit(0);
-			}
-		}
-		close $c;
-	}
-}
-
-# Request line, headers and a Content-Length body; undef when the client
-# sends nothing sensible within 10 s.
-sub read_request {
-	my ($c) = @_;
-	my $sel = IO::Select->new($c);
-	my $buf = '';
-	my $deadline = time + 10;
-	my ($head, $rest);
-	until (($head, $rest) = $buf =~ /\A(.*?)\r?\n\r?\n(.*)\z/s) {
-		return undef if length $buf > 65536 || time > $deadline;
-		next if !$sel->can_read(0.2);
-		my $n = sysread $c, $buf, 65536, length $buf;
-		return undef if !$n;
-	}
-	my ($line, @lines) = split /\r?\n/, $head;
-	my ($method, $path) = $line =~ m{^(\S+) (\S+) HTTP/1\.[01]$}
-	    or return undef;
-	my %h;
-	for (@lines) {
-		my ($k, $v) = /^([^:]+):\s*(.*?)\s*$/ or next;
-		$h{lc $k} = $v;
-	}
-	my $len = $h{'content-length'} // 0;
-	while (length $rest < $len) {
-		return undef if time > $deadline;
-		next if !$sel->can_read(0.2);
-		my $n = sysread $c, $rest, 65536, length $rest;
-		return undef if !$n;
-	}
-	my $json = eval { $JSON->decode($rest) };
-	return { method => $method, path => $path, headers => \%h,
-	    body => $rest, json => $json,
-	    model => ref $json eq 'HASH' ? $json->{model} : undef,
-	    stream => ref $json eq 'HASH' && $json->{stream} ? 1 : 0,
-	    tools => ref $json eq 'HASH' && ref $json->{tools} eq 'ARRAY'
-	        && @{ $json->{tools} } ? $json->{tools}[0]{function}{name} // 'tool'
-	        : undef,
-	    time => time };
+# Number the request and read its body; its behaviour, found before it
+# is recorded (the n-th request of a model gets the n-th).
+sub arrived {
+	my ($self, $req) = @_;
+	my $json = eval { $JSON->decode($req->{body}) };
+	$req->{seq} = $self->{seq}++;
+	$req->{json} = $json;
+	$req->{model} = ref $json eq 'HASH' ? $json->{model} : undef;
+	$req->{stream} = ref $json eq 'HASH' && $json->{stream} ? 1 : 0;
+	$req->{tools} = ref $json eq 'HASH' && ref $json->{tools} eq 'ARRAY'
+	    && @{ $json->{tools} } ? $json->{tools}[0]{function}{name} // 'tool'
+	    : undef;
+	my $b = $self->behaviour_for($req);
+	$self->record($req);
+	return ($b);
 }
 
 # The behaviour of the n-th request for its model.
@@ -237,13 +112,6 @@ sub behaviour_for {
 	my $list = $script->{ $req->{model} // '' } or return 'ok';
 	my $n = grep { ($_->{model} // '') eq ($req->{model} // '') } $self->requests;
 	return $list->[ $n < @$list ? $n : -1 ];
-}
-
-sub record {
-	my ($self, $req) = @_;
-	open my $fh, '>>:raw', "$self->{dir}/requests" or die "requests: $!\n";
-	print {$fh} $JSON->encode($req), "\n";
-	close $fh;
 }
 
 sub completion {
@@ -298,25 +166,10 @@ sub error_body {
 	    %meta ? (metadata => \%meta) : () } });
 }
 
-sub send_all {
-	my ($c, $data) = @_;
-	while (length $data) {
-		my $n = syswrite $c, $data;
-		return 0 if !defined $n;
-		substr($data, 0, $n) = '';
-	}
-	return 1;
-}
-
 sub respond {
 	my ($c, $status, $body, %o) = @_;
-	my $head = "HTTP/1.1 $status " . ($REASON{$status} // 'Status') . "\r\n"
-	    . 'Content-Type: ' . ($o{type} // 'application/json') . "\r\n"
-	    . "Connection: close\r\n";
-	$head .= 'Content-Length: ' . ($o{length} // length $body) . "\r\n"
-	    if !$o{no_length};
-	$head .= "$_: $o{headers}{$_}\r\n" for sort keys %{ $o{headers} // {} };
-	send_all($c, "$head\r\n") or return;
+	send_all($c, response_head($status, %o,
+	    length => $o{length} // length $body)) or return;
 	send_all($c, defined $o{send} ? substr($body, 0, $o{send}) : $body);
 	shutdown $c, 1;
 }
@@ -326,9 +179,9 @@ sub stream {
 	$req->{long} = 1 if $o{gap};
 	my @ev = events($req);
 	@ev = @ev[0, 1] if $o{drop};
-	my $head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-	    . "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
-	send_all($c, $head) or return;
+	send_all($c, response_head(200, type => 'text/event-stream',
+	    no_length => 1, headers => { 'Cache-Control' => 'no-cache' }))
+	    or return;
 	send_all($c, ": OPENROUTER PROCESSING\n\n") if $o{processing};
 	my $sent = 0;
 	for my $e (@ev) {
@@ -406,20 +259,5 @@ sub answer {
 	    if $name eq 'error200';
 	return respond($c, 500, error_body(500, "no such behaviour: $name"));
 }
-
-# ---- shutdown -----------------------------------------------------------
-
-sub stop {
-	my ($self) = @_;
-	return if $self->{owner} != $$ || !$self->{pid};
-	local ($?, $!, $@);
-	kill 'KILL', -$self->{pid};
-	kill 'KILL', $self->{pid};
-	waitpid $self->{pid}, 0;
-	delete $self->{pid};
-	remove_tree($self->{dir});
-}
-
-sub DESTROY { $_[0]->stop }
 
 1;
