@@ -142,17 +142,33 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "unavailable,error" },
 
 	/*
-	 * The request-log row of a counted call, written after the
-	 * response has left, and the key's use counters with it.
+	 * A batch of request-log rows (shared/reqlog.c), each column an
+	 * array, written after the responses have left: the rows, each
+	 * dated when its response left ($8: how many microseconds before
+	 * now), and their keys' use counters.  The keys are locked in id
+	 * order before any is updated, so two batches naming the same keys
+	 * queue rather than deadlock.
 	 */
 	[STMT_REQUEST_LOG] = { "request_log",
-	    "WITH l AS ("
+	    "WITH r AS ("
+	    " SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[],"
+	    "  $4::text[], $5::smallint[], $6::real[], $7::text[], $8::bigint[])"
+	    "  AS t(id, user_id, api_key_id, endpoint, status, duration_ms,"
+	    "  model_ids, age_us)"
+	    "), l AS ("
 	    " INSERT INTO api_request_logs (id, user_id, api_key_id,"
-	    "  endpoint, status, duration_ms, model_ids)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])"
-	    ") UPDATE api_keys SET last_used_at = now(),"
-	    " request_count = request_count + 1 WHERE id = $3",
-	    7, NULL },
+	    "  endpoint, status, duration_ms, model_ids, created_at)"
+	    " SELECT id, user_id, api_key_id, endpoint, status, duration_ms,"
+	    "  model_ids::text[], now() - age_us * interval '1 microsecond'"
+	    " FROM r"
+	    "), k AS ("
+	    " SELECT id FROM api_keys WHERE id IN (SELECT api_key_id FROM r)"
+	    " ORDER BY id FOR UPDATE"
+	    ") UPDATE api_keys a SET last_used_at = now(),"
+	    " request_count = a.request_count + c.n"
+	    " FROM (SELECT api_key_id, count(*) AS n FROM r GROUP BY 1) c"
+	    " WHERE a.id = c.api_key_id AND (SELECT count(*) FROM k) >= 0",
+	    8, NULL },
 
 	/*
 	 * A feedback report, in one statement: check the key ($1 hash) and
