@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "listing.h"
 #include "metrics.h"
 #include "orcall.h"
 #include "reqlog.h"
@@ -18,6 +19,8 @@ struct app {
 	struct config cfg;
 	struct db db;
 	struct catalog catalog;
+	/* The counts of the last listings, by the versions read with them. */
+	struct listing_cache health;
 	struct arena arena;
 	struct response res;
 	struct reqlog log; /* written after the response has left */

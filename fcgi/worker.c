@@ -262,6 +262,7 @@ worker_main(int argc, char **argv, const char *program, unsigned pool)
 	(void)observe_open(&app);
 	app.up = orcall_new();
 	catalog_init(&app.catalog);
+	listing_cache_init(&app.health);
 	response_init(&app.res);
 	reqlog_init(
 	    &app.log, accept_timeout(&app.cfg), app.cfg.request_log_flush_ms);
@@ -291,6 +292,7 @@ worker_main(int argc, char **argv, const char *program, unsigned pool)
 	reqlog_free(&app.log);
 	metrics_close(&app.metrics);
 	response_free(&app.res);
+	listing_cache_free(&app.health);
 	catalog_free(&app.catalog);
 	orcall_free(app.up);
 	arena_free(&app.arena);

@@ -46,32 +46,20 @@ enum {
 	C_WINDOW_START,
 	C_VERSION,
 	C_LAST_SYNC,
-	C_NOW
+	C_NOW,
+	C_DURABLE,
+	C_VERSIONS /* STMT_AUTH_COUNTED_VERSIONS: the versions from here */
 };
 
-/* Run key statement s for token; NULL with *st when there is no row. */
-static PGresult *
-lookup(struct db *db, enum stmt s, const char *token, struct arena *a,
-    struct key_check *out, enum db_status *st)
+/*
+ * Read a key statement's result r for out.  Returns 1 when it has the
+ * key's row, 0 when it has none (an unknown key).
+ */
+static int
+read_key(const PGresult *r, struct arena *a, struct key_check *out)
 {
-	char hash[AUTH_HASH_LEN + 1];
-	const char *params[1] = { hash };
-	PGresult *r;
-
-	memset(out, 0, sizeof(*out));
-	out->verdict = VERDICT_UNKNOWN;
-	out->preferences = "{}";
-	*st = DB_OK;
-	if (!auth_key_wellformed(token))
-		return NULL;
-	auth_hash_key(token, hash);
-	r = db_exec(db, s, params, 1, st);
-	if (r == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return NULL;
-	}
+	if (PQntuples(r) != 1)
+		return 0;
 	out->verdict = key_verdict_of(1, db_get_bool(r, 0, K_ENABLED, 0),
 	    db_get_bool(r, 0, K_EXPIRED, 0));
 	snprintf(
@@ -79,31 +67,45 @@ lookup(struct db *db, enum stmt s, const char *token, struct arena *a,
 	out->user_id = db_get_ll(r, 0, K_USER, 0);
 	if (!PQgetisnull(r, 0, K_PREFS))
 		out->preferences = arena_strdup(a, PQgetvalue(r, 0, K_PREFS));
-	return r;
+	return 1;
+}
+
+/* What a lookup knows before its round trip: an unknown key. */
+static void
+key_unknown(struct key_check *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = VERDICT_UNKNOWN;
+	out->preferences = "{}";
 }
 
 enum db_status
 key_check(
     struct db *db, const char *token, struct arena *a, struct key_check *out)
 {
-	enum db_status st;
-
-	PQclear(lookup(db, STMT_AUTH_KEY, token, a, out, &st));
-	return st;
-}
-
-enum db_status
-key_check_counted(struct db *db, const char *token, struct arena *a,
-    struct counted_check *out)
-{
+	char hash[AUTH_HASH_LEN + 1];
+	const char *params[1] = { hash };
 	enum db_status st;
 	PGresult *r;
 
-	memset(out, 0, sizeof(*out));
-	out->last_sync_ms = -1;
-	r = lookup(db, STMT_AUTH_COUNTED, token, a, &out->key, &st);
+	key_unknown(out);
+	if (!auth_key_wellformed(token))
+		return DB_OK;
+	auth_hash_key(token, hash);
+	r = db_exec(db, STMT_AUTH_KEY, params, 1, &st);
 	if (r == NULL)
 		return st;
+	(void)read_key(r, a, out);
+	PQclear(r);
+	return DB_OK;
+}
+
+/* The counted lookup's result r into out. */
+static void
+read_counted(const PGresult *r, struct arena *a, struct counted_check *out)
+{
+	if (!read_key(r, a, &out->key))
+		return;
 	out->catalog_version = db_get_ll(r, 0, C_VERSION, 0);
 	out->last_sync_ms = db_get_ll(r, 0, C_LAST_SYNC, -1);
 	out->db_now_ms = db_get_ll(r, 0, C_NOW, 0);
@@ -112,6 +114,55 @@ key_check_counted(struct db *db, const char *token, struct arena *a,
 	out->quota.window_seconds = db_get_ll(r, 0, C_WINDOW, 86400);
 	out->quota.window_start_ms = db_get_ll(r, 0, C_WINDOW_START, 0);
 	out->quota.now_ms = out->db_now_ms;
+}
+
+enum db_status
+key_check_counted_versions(struct db *db, const char *token, struct arena *a,
+    long long window_s, struct counted_check *out)
+{
+	char hash[AUTH_HASH_LEN + 1], secs[24];
+	const char *params[2] = { hash, NULL };
+	enum db_status st;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	key_unknown(&out->key);
+	out->last_sync_ms = -1;
+	if (!auth_key_wellformed(token))
+		return DB_OK;
+	auth_hash_key(token, hash);
+	data_versions_params(window_s, secs, &params[1]);
+	r = db_exec(db, STMT_AUTH_COUNTED_VERSIONS, params, 2, &st);
+	if (r == NULL)
+		return st;
+	read_counted(r, a, out);
+	if (data_versions_parse(r, C_VERSIONS, &out->versions) == DB_OK) {
+		out->have_versions = 1;
+		out->versions_window = window_s;
+	}
+	PQclear(r);
+	return DB_OK;
+}
+
+enum db_status
+key_check_counted(struct db *db, const char *token, struct arena *a,
+    struct counted_check *out)
+{
+	char hash[AUTH_HASH_LEN + 1];
+	const char *params[1] = { hash };
+	enum db_status st;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	key_unknown(&out->key);
+	out->last_sync_ms = -1;
+	if (!auth_key_wellformed(token))
+		return DB_OK;
+	auth_hash_key(token, hash);
+	r = db_exec(db, STMT_AUTH_COUNTED, params, 1, &st);
+	if (r == NULL)
+		return st;
+	read_counted(r, a, out);
 	PQclear(r);
 	return DB_OK;
 }
