@@ -901,8 +901,9 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * An instance's export from $1 (its URL): $2 a JSON array of
 	 * {g: grain, b: bucket in unix seconds, m: model id, s, r, u, e:
 	 * the success, rate-limited, unavailable and error counts}, all
-	 * checked by flr-sync.  Records the success in upstream_meta.  One
-	 * row: the new version, models and rows.
+	 * checked by flr-sync.  Records the success in upstream_meta (the
+	 * version moves by the trigger of 011_source_versions.sql, once per
+	 * transaction).  One row: the new version, models and rows.
 	 */
 	[STMT_UPSTREAM_PUT_COUNTS] = { "upstream_put_counts",
 	    "WITH ins AS ("
@@ -917,7 +918,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  last_success_at = now(), last_attempt_at = now(),"
 	    "  last_error = NULL,"
 	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
-	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    "  rows = (SELECT count(*) FROM ins)"
 	    " RETURNING version, models, rows"
 	    ") SELECT version AS version, models AS models, rows AS rows"
 	    " FROM meta",
@@ -940,7 +941,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  last_success_at = now(), last_attempt_at = now(),"
 	    "  last_error = NULL,"
 	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
-	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    "  rows = (SELECT count(*) FROM ins)"
 	    " RETURNING version, models, rows"
 	    ") SELECT version AS version, models AS models, rows AS rows"
 	    " FROM meta",
