@@ -11,6 +11,7 @@
 #include "db.h"
 #include "http.h"
 #include "keycheck.h"
+#include "listing.h"
 #include "metrics.h"
 #include "orcall.h"
 #include "reqlog.h"
@@ -19,6 +20,8 @@ struct app {
 	struct config cfg;
 	struct db db;
 	struct catalog catalog;
+	/* The counts of the last listings, by the versions read with them. */
+	struct listing_cache health;
 	struct arena arena;
 	struct response res;
 	struct reqlog log; /* written after the response has left */

@@ -2,12 +2,12 @@
 
 int
 conditional_get(struct app *app, const struct request *req,
-    struct response *res, const struct etag_input *in,
+    struct response *res, const struct etag_input *in, struct data_versions *v,
     const char *cache_control)
 {
 	char tag[ETAG_SIZE];
 
-	if (etag_compute(&app->db, in, tag) != DB_OK) {
+	if (etag_compute(&app->db, in, v, tag) != DB_OK) {
 		response_unavailable(res);
 		return 1;
 	}
@@ -17,7 +17,8 @@ conditional_get(struct app *app, const struct request *req,
 int
 conditional_catalog(struct app *app, const struct request *req,
     struct response *res, enum etag_kind kind, const struct listing *l,
-    const struct catalog_meta *meta, const char *cache_control)
+    const struct catalog_meta *meta, struct data_versions *v,
+    const char *cache_control)
 {
 	struct etag_input in = {
 		.kind = kind,
@@ -29,5 +30,5 @@ conditional_catalog(struct app *app, const struct request *req,
 		.stale_after = app->cfg.stale_after,
 	};
 
-	return conditional_get(app, req, res, &in, cache_control);
+	return conditional_get(app, req, res, &in, v, cache_control);
 }

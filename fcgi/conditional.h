@@ -15,10 +15,11 @@
  * Tag the answer to req with in's ETag and, when If-None-Match holds
  * it, make res the 304 (with cache_control).  Returns 1 when res is
  * complete (the 304, or a 503 when the versions could not be read),
- * 0 when the route goes on to build the full answer.
+ * 0 when the route goes on to build the full answer; then *v (when v
+ * is not NULL) holds the versions the tag was made of.
  */
 int conditional_get(struct app *app, const struct request *req,
-    struct response *res, const struct etag_input *in,
+    struct response *res, const struct etag_input *in, struct data_versions *v,
     const char *cache_control) WUR;
 
 /*
@@ -28,6 +29,7 @@ int conditional_get(struct app *app, const struct request *req,
  */
 int conditional_catalog(struct app *app, const struct request *req,
     struct response *res, enum etag_kind kind, const struct listing *l,
-    const struct catalog_meta *meta, const char *cache_control) WUR;
+    const struct catalog_meta *meta, struct data_versions *v,
+    const char *cache_control) WUR;
 
 #endif

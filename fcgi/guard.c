@@ -57,31 +57,30 @@ quota_headers(struct response *res, const struct quota *q)
 	    res, "RateLimit", "\"daily\";r=%lld;t=%lld", left, reset);
 }
 
-int
-guard_counted(struct app *app, const struct request *req, const char *token,
+/* The verdict of a counted lookup for who, and its quota headers. */
+static int
+counted_verdict(enum db_status st, const struct counted_check *cc,
     struct response *res, struct caller *who)
 {
-	struct counted_check cc;
-	enum db_status st;
-
 	memset(who, 0, sizeof(*who));
-	st = key_check_counted(
-	    &app->db, &app->keys, req->client_addr, token, req->arena, &cc);
 	if (st != DB_OK) {
 		response_unavailable(res);
 		return -1;
 	}
-	if (cc.key.verdict != VERDICT_VALID) {
-		guard_refuse(res, cc.key.verdict, cc.key.retry_after);
+	if (cc->key.verdict != VERDICT_VALID) {
+		guard_refuse(res, cc->key.verdict, cc->key.retry_after);
 		return -1;
 	}
-	memcpy(who->key_id, cc.key.key_id, sizeof(who->key_id));
-	who->user_id = cc.key.user_id;
-	who->preferences = cc.key.preferences;
-	who->catalog_version = cc.catalog_version;
-	who->last_sync_ms = cc.last_sync_ms;
-	who->db_now_ms = cc.db_now_ms;
-	who->quota = cc.quota;
+	memcpy(who->key_id, cc->key.key_id, sizeof(who->key_id));
+	who->user_id = cc->key.user_id;
+	who->preferences = cc->key.preferences;
+	who->catalog_version = cc->catalog_version;
+	who->last_sync_ms = cc->last_sync_ms;
+	who->db_now_ms = cc->db_now_ms;
+	who->quota = cc->quota;
+	who->have_versions = cc->have_versions;
+	who->versions_window = cc->versions_window;
+	who->versions = cc->versions;
 	quota_headers(res, &who->quota);
 	if (!quota_allowed(&who->quota)) {
 		response_problem(res, 429, "rate_limited", NULL,
@@ -94,6 +93,31 @@ guard_counted(struct app *app, const struct request *req, const char *token,
 		return -1;
 	}
 	return 0;
+}
+
+int
+guard_counted(struct app *app, const struct request *req, const char *token,
+    struct response *res, struct caller *who)
+{
+	struct counted_check cc;
+	enum db_status st;
+
+	st = key_check_counted(
+	    &app->db, &app->keys, req->client_addr, token, req->arena, &cc);
+	return counted_verdict(st, &cc, res, who);
+}
+
+int
+guard_counted_listing(struct app *app, const struct request *req,
+    const char *token, long long window_s, struct response *res,
+    struct caller *who)
+{
+	struct counted_check cc;
+	enum db_status st;
+
+	st = key_check_counted_versions(&app->db, &app->keys, req->client_addr,
+	    token, req->arena, window_s, &cc);
+	return counted_verdict(st, &cc, res, who);
 }
 
 int

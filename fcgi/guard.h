@@ -19,6 +19,10 @@ struct caller {
 	int64_t last_sync_ms; /* -1: never synced */
 	int64_t db_now_ms;
 	struct quota quota;
+	/* guard_counted_listing(): the data versions, when read. */
+	int have_versions;
+	long long versions_window; /* seconds; -1: all time */
+	struct data_versions versions;
 };
 
 /*
@@ -46,6 +50,15 @@ void guard_refuse(
  */
 int guard_counted(struct app *app, const struct request *req, const char *token,
     struct response *res, struct caller *who) WUR;
+
+/*
+ * guard_counted() for a counted listing, whose ETag needs the data
+ * versions of a window of window_s seconds (-1: all time): they are
+ * read in the same round trip into who->versions (who->have_versions).
+ */
+int guard_counted_listing(struct app *app, const struct request *req,
+    const char *token, long long window_s, struct response *res,
+    struct caller *who) WUR;
 
 /*
  * Check the key of a request that is not counted (keys, usage,

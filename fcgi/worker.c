@@ -5,11 +5,14 @@
  * serves one request at a time on the socket it inherits as fd 0.
  * Configuration from the environment (SPEC.md §8).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <fcgiapp.h>
 
@@ -136,6 +139,37 @@ read_body(struct request *req, struct response *res, long long max)
 	return 0;
 }
 
+/*
+ * Make accept() on the listening socket give up after the request
+ * log's longest wait, so that an idle worker writes what it holds.
+ * The socket is the pool's, shared by every worker, and each sets the
+ * same time.  Returns the number of rows to batch: the configured one,
+ * or 1 (each row after its response) when the socket takes no timeout.
+ */
+static size_t
+accept_timeout(const struct config *cfg)
+{
+	struct timeval tv;
+
+	if (cfg->request_log_batch <= 1)
+		return 1;
+	tv.tv_sec = (time_t)(cfg->request_log_flush_ms / 1000);
+	tv.tv_usec = (suseconds_t)(cfg->request_log_flush_ms % 1000 * 1000);
+	if (setsockopt(0, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+		log_warn("the FastCGI socket takes no accept timeout: request "
+		         "logs are written one by one");
+		return 1;
+	}
+	return (size_t)cfg->request_log_batch;
+}
+
+/* 1 when FCGX_Accept_r() returned because the accept timeout passed. */
+static int
+accept_timed_out(int rc)
+{
+	return rc == -EAGAIN || rc == -EWOULDBLOCK;
+}
+
 static void
 handle(struct app *app, FCGX_Request *fr, unsigned pool)
 {
@@ -232,22 +266,37 @@ worker_main(int argc, char **argv, const char *program, unsigned pool)
 	    &app.metrics);
 	app.up = orcall_new();
 	catalog_init(&app.catalog);
+	listing_cache_init(&app.health);
 	response_init(&app.res);
-	reqlog_init(&app.log);
+	reqlog_init(
+	    &app.log, accept_timeout(&app.cfg), app.cfg.request_log_flush_ms);
 	FCGX_InitRequest(&fr, 0, 0);
 	log_info("worker ready");
-	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+	while (!stopping) {
+		int got = FCGX_Accept_r(&fr);
+
+		/* Idle for the longest wait: write what is queued. */
+		if (accept_timed_out(got)) {
+			reqlog_flush(&app.log, &app.db, mono_ms());
+			continue;
+		}
+		if (got < 0)
+			break;
 		handle(&app, &fr, pool);
 		FCGX_Finish_r(&fr);
-		reqlog_flush(&app.log, &app.db);
+		reqlog_queue(&app.log, mono_ms());
+		if (reqlog_due(&app.log, mono_ms()))
+			reqlog_flush(&app.log, &app.db, mono_ms());
 		log_context(NULL, NULL);
 		arena_reset(&app.arena);
 	}
 	log_info("worker stopping");
+	reqlog_flush(&app.log, &app.db, mono_ms());
 	FCGX_Free(&fr, 1);
 	reqlog_free(&app.log);
 	metrics_close(&app.metrics);
 	response_free(&app.res);
+	listing_cache_free(&app.health);
 	catalog_free(&app.catalog);
 	orcall_free(app.up);
 	arena_free(&app.arena);

@@ -445,16 +445,12 @@ add_counts(struct health_counts *to, const struct health_counts *c)
 	to->error += c->error;
 }
 
-enum db_status
-catalog_load_health(struct db *db, enum time_range range, long long uid,
-    enum source source, struct ranked *v, size_t n)
+PGresult *
+catalog_health_read(
+    struct db *db, enum time_range range, long long uid, enum db_status *st)
 {
 	char secs[24], user[24];
 	const char *params[3];
-	enum db_status st;
-	PGresult *r;
-	size_t k;
-	int i;
 
 	snprintf(secs, sizeof(secs), "%lld", time_range_seconds(range));
 	snprintf(user, sizeof(user), "%lld", uid);
@@ -462,16 +458,22 @@ catalog_load_health(struct db *db, enum time_range range, long long uid,
 	params[1] = user;
 	/* The hosted service has no all-time figure: its longest is 30d. */
 	params[2] = range == TR_ALL ? "30d" : time_range_name(range);
-	r = db_exec(db, STMT_HEALTH_SOURCES, params, 3, &st);
-	if (r == NULL)
-		return st;
+	return db_exec(db, STMT_HEALTH_SOURCES, params, 3, st);
+}
+
+void
+catalog_health_apply(
+    const PGresult *r, enum source source, struct ranked *v, size_t n)
+{
+	size_t k;
+	int i;
+
 	for (i = 0; i < PQntuples(r); i++) {
 		long at = ranked_index(v, n, PQgetvalue(r, i, H_MODEL));
 
 		if (at >= 0)
 			read_source(r, i, &v[at]);
 	}
-	PQclear(r);
 	for (k = 0; k < n; k++) {
 		memset(&v[k].h, 0, sizeof(v[k].h));
 		if (source != SOURCE_UPSTREAM)
@@ -479,6 +481,19 @@ catalog_load_health(struct db *db, enum time_range range, long long uid,
 		if (source != SOURCE_LOCAL)
 			add_counts(&v[k].h, &v[k].upstream);
 	}
+}
+
+enum db_status
+catalog_load_health(struct db *db, enum time_range range, long long uid,
+    enum source source, struct ranked *v, size_t n)
+{
+	enum db_status st;
+	PGresult *r = catalog_health_read(db, range, uid, &st);
+
+	if (r == NULL)
+		return st;
+	catalog_health_apply(r, source, v, n);
+	PQclear(r);
 	return DB_OK;
 }
 

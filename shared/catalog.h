@@ -103,6 +103,16 @@ void catalog_sort(struct ranked *v, size_t n, enum sort_key key);
 enum db_status catalog_load_health(struct db *db, enum time_range range,
     long long uid, enum source source, struct ranked *v, size_t n) WUR;
 
+/*
+ * The two halves of catalog_load_health(), for a caller that keeps the
+ * rows: the one round trip (NULL with *st on failure; the caller
+ * PQclear()s the result), and reading its rows into v.
+ */
+PGresult *catalog_health_read(struct db *db, enum time_range range,
+    long long uid, enum db_status *st) WUR;
+void catalog_health_apply(
+    const PGresult *r, enum source source, struct ranked *v, size_t n);
+
 /* The catalogue's version, the last sync and the database's clock. */
 struct catalog_meta {
 	long long version;

@@ -57,6 +57,11 @@ static const struct config_key keys[] = {
 	    0, "90", 1, 36500 },
 	{ "FLR_REQUEST_LOG_RETENTION_DAYS", CONF_INT,
 	    OFF(request_log_retention_days), 0, "30", 1, 36500 },
+	/* 1: each row on its own, just after its response. */
+	{ "FLR_REQUEST_LOG_BATCH", CONF_INT, OFF(request_log_batch), 0, "64", 1,
+	    1000 },
+	{ "FLR_REQUEST_LOG_FLUSH_MS", CONF_INT, OFF(request_log_flush_ms), 0,
+	    "10", 1, 60000 },
 	{ "FLR_AVAILABILITY_RETENTION_DAYS", CONF_INT,
 	    OFF(availability_retention_days), 0, "90", 1, 36500 },
 	{ "FLR_SYNC_CONNECT_TIMEOUT_S", CONF_INT, OFF(sync_connect_timeout_s),

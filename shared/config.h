@@ -23,6 +23,10 @@ struct config {
 	enum log_level log_level;
 	long long feedback_retention_days;
 	long long request_log_retention_days;
+	/* Request-log rows are written in batches of at most this many,
+	 * each at most this long after the first row's response left. */
+	long long request_log_batch;
+	long long request_log_flush_ms;
 	long long availability_retention_days;
 	/* OpenRouter fetch limits (SPEC 7); tests shorten them. */
 	long long sync_connect_timeout_s;

@@ -8,46 +8,61 @@
 #include "listing.h"
 #include "timeline.h"
 
-/* Columns of STMT_DATA_VERSIONS. */
+/* Columns of DATA_VERSIONS (sql.c), from the first. */
 enum {
 	V_REPORTS,
 	V_UPSTREAM,
 	V_OLDEST,
 	V_FIRST_DAY,
 	V_ENDPOINTS,
-	V_OLDEST_UPSTREAM
+	V_OLDEST_UPSTREAM,
+	V__MAX
 };
+
+void
+data_versions_params(long long window_s, char secs[24], const char *params[1])
+{
+	params[0] = NULL;
+	if (window_s >= 0) {
+		snprintf(secs, 24, "%lld", window_s);
+		params[0] = secs;
+	}
+}
+
+enum db_status
+data_versions_parse(const PGresult *r, int at, struct data_versions *out)
+{
+	const char *day;
+
+	memset(out, 0, sizeof(*out));
+	if (PQntuples(r) != 1 || PQnfields(r) < at + V__MAX)
+		return DB_ERROR;
+	out->reports = db_get_ll(r, 0, at + V_REPORTS, 0);
+	out->upstream = db_get_ll(r, 0, at + V_UPSTREAM, -1);
+	out->oldest_us = db_get_ll(r, 0, at + V_OLDEST, -1);
+	day = db_get_str(r, 0, at + V_FIRST_DAY);
+	snprintf(out->first_day, sizeof(out->first_day), "%s", day ? day : "");
+	out->endpoints_us = db_get_ll(r, 0, at + V_ENDPOINTS, -1);
+	out->oldest_upstream_us = db_get_ll(r, 0, at + V_OLDEST_UPSTREAM, -1);
+	return DB_OK;
+}
 
 enum db_status
 data_versions_read(struct db *db, long long window_s, struct data_versions *out)
 {
 	char secs[24];
-	const char *params[1] = { NULL };
-	const char *day;
+	const char *params[1];
 	enum db_status st;
 	PGresult *r;
 
 	memset(out, 0, sizeof(*out));
-	if (window_s >= 0) {
-		snprintf(secs, sizeof(secs), "%lld", window_s);
-		params[0] = secs;
-	}
+	data_versions_params(window_s, secs, params);
 	r = db_exec(db, STMT_DATA_VERSIONS, params, 1, &st);
 	if (r == NULL)
 		return st;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return DB_ERROR;
-	}
-	out->reports = db_get_ll(r, 0, V_REPORTS, 0);
-	out->upstream = db_get_ll(r, 0, V_UPSTREAM, -1);
-	out->oldest_us = db_get_ll(r, 0, V_OLDEST, -1);
-	day = db_get_str(r, 0, V_FIRST_DAY);
-	snprintf(out->first_day, sizeof(out->first_day), "%s", day ? day : "");
-	out->endpoints_us = db_get_ll(r, 0, V_ENDPOINTS, -1);
-	out->oldest_upstream_us = db_get_ll(r, 0, V_OLDEST_UPSTREAM, -1);
+	st = data_versions_parse(r, 0, out);
 	PQclear(r);
-	return DB_OK;
+	return st;
 }
 
 /* The request's parameters, as the body reads them. */
@@ -136,18 +151,28 @@ etag_compose(const struct etag_input *in, const struct data_versions *v,
 	memcpy(out + 35, "\"", 2);
 }
 
-enum db_status
-etag_compute(struct db *db, const struct etag_input *in, char out[ETAG_SIZE])
+long long
+etag_window(const struct etag_input *in)
 {
-	struct data_versions v;
-	long long window = -1;
-	enum db_status st;
+	return in->kind == ETAG_AVAILABILITY ? -1
+	                                     : time_range_seconds(in->p->range);
+}
 
-	if (in->kind != ETAG_AVAILABILITY)
-		window = time_range_seconds(in->p->range);
-	st = data_versions_read(db, window, &v);
+enum db_status
+etag_compute(struct db *db, const struct etag_input *in,
+    struct data_versions *v, char out[ETAG_SIZE])
+{
+	struct data_versions mine;
+	enum db_status st = DB_OK;
+
+	if (v == NULL)
+		v = &mine;
+	if (in->versions != NULL)
+		*v = *in->versions;
+	else
+		st = data_versions_read(db, etag_window(in), v);
 	if (st == DB_OK)
-		etag_compose(in, &v, out);
+		etag_compose(in, v, out);
 	return st;
 }
 

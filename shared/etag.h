@@ -46,18 +46,6 @@ enum etag_kind {
 	ETAG__MAX
 };
 
-/* What the request and the catalogue contribute. */
-struct etag_input {
-	enum etag_kind kind;
-	const struct list_params *p; /* normalised, preferences applied */
-	const struct prefs *prefs; /* the key's exclusions, or NULL */
-	long long uid; /* whose reports (myReports), or 0 */
-	long long catalog_version; /* as the body's catalogue has it */
-	int64_t last_sync_ms; /* -1: never synced */
-	int64_t now_ms; /* the database's clock the body uses */
-	long long stale_after; /* FLR_STALE_AFTER, for the listings */
-};
-
 /* What the database contributes (STMT_DATA_VERSIONS). */
 struct data_versions {
 	long long reports;
@@ -68,6 +56,20 @@ struct data_versions {
 	int64_t oldest_upstream_us; /* oldest upstream bucket in the window */
 };
 
+/* What the request and the catalogue contribute. */
+struct etag_input {
+	enum etag_kind kind;
+	const struct list_params *p; /* normalised, preferences applied */
+	const struct prefs *prefs; /* the key's exclusions, or NULL */
+	long long uid; /* whose reports (myReports), or 0 */
+	long long catalog_version; /* as the body's catalogue has it */
+	int64_t last_sync_ms; /* -1: never synced */
+	int64_t now_ms; /* the database's clock the body uses */
+	long long stale_after; /* FLR_STALE_AFTER, for the listings */
+	/* The versions of this window when read already (NULL: read them). */
+	const struct data_versions *versions;
+};
+
 /*
  * Read the versions for a window of the last window_s seconds (-1: all
  * time).  Returns DB_OK, DB_UNAVAILABLE or DB_ERROR.
@@ -75,16 +77,32 @@ struct data_versions {
 enum db_status data_versions_read(
     struct db *db, long long window_s, struct data_versions *out) WUR;
 
+/*
+ * The halves of data_versions_read(), for a caller whose statement
+ * reads the versions along with other things: the parameter of a
+ * window of window_s seconds (secs holds its text), and reading the
+ * versions' columns of result r from column at on (DB_OK, or DB_ERROR
+ * when r is not one row with those columns).
+ */
+void data_versions_params(
+    long long window_s, char secs[24], const char *params[1]);
+enum db_status data_versions_parse(
+    const PGresult *r, int at, struct data_versions *out) WUR;
+
 /* The weak tag of in and v into out (pure). */
 void etag_compose(const struct etag_input *in, const struct data_versions *v,
     char out[ETAG_SIZE]);
 
+/* The window in's versions are read for, in seconds (-1: all time). */
+long long etag_window(const struct etag_input *in);
+
 /*
- * data_versions_read() for in's window, then etag_compose().  Returns
- * DB_OK with out, or DB_UNAVAILABLE / DB_ERROR.
+ * data_versions_read() for in's window (unless in->versions holds
+ * them), then etag_compose().  Returns DB_OK with out and the versions
+ * in *v (when v is not NULL), or DB_UNAVAILABLE / DB_ERROR.
  */
-enum db_status etag_compute(
-    struct db *db, const struct etag_input *in, char out[ETAG_SIZE]) WUR;
+enum db_status etag_compute(struct db *db, const struct etag_input *in,
+    struct data_versions *v, char out[ETAG_SIZE]) WUR;
 
 /*
  * 1 when an If-None-Match value (NULL: absent) matches tag by the weak

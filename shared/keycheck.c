@@ -214,20 +214,23 @@ enum {
 	C_WINDOW_START,
 	C_VERSION,
 	C_LAST_SYNC,
-	C_NOW
+	C_NOW,
+	C_DURABLE,
+	C_VERSIONS /* STMT_AUTH_COUNTED_VERSIONS: the versions from here */
 };
 
 /*
- * Run key statement s for token, screened through m first; NULL with
- * *st when there is no row (or no round trip).
+ * Run key statement s for token, screened through m first: its hash is
+ * the first parameter, and with nparams 2 extra (NULL: SQL's) the
+ * second.  NULL with *st when there is no row (or no round trip).
  */
 static PGresult *
 lookup(struct db *db, struct key_memory *m, const char *addr, enum stmt s,
-    const char *token, struct arena *a, struct key_check *out,
-    enum db_status *st)
+    const char *token, int nparams, const char *extra, struct arena *a,
+    struct key_check *out, enum db_status *st)
 {
 	char hash[AUTH_HASH_LEN + 1];
-	const char *params[1] = { hash };
+	const char *params[2] = { hash, extra };
 	PGresult *r;
 
 	memset(out, 0, sizeof(*out));
@@ -236,7 +239,7 @@ lookup(struct db *db, struct key_memory *m, const char *addr, enum stmt s,
 	*st = DB_OK;
 	if (key_screen(m, addr, token, hash, &out->verdict, &out->retry_after))
 		return NULL;
-	r = db_exec(db, s, params, 1, st);
+	r = db_exec(db, s, params, nparams, st);
 	if (r == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -261,8 +264,23 @@ key_check(struct db *db, struct key_memory *m, const char *addr,
 {
 	enum db_status st;
 
-	PQclear(lookup(db, m, addr, STMT_AUTH_KEY, token, a, out, &st));
+	PQclear(
+	    lookup(db, m, addr, STMT_AUTH_KEY, token, 1, NULL, a, out, &st));
 	return st;
+}
+
+/* The quota and meta of a counted lookup's row r into out. */
+static void
+read_counted(const PGresult *r, struct counted_check *out)
+{
+	out->catalog_version = db_get_ll(r, 0, C_VERSION, 0);
+	out->last_sync_ms = db_get_ll(r, 0, C_LAST_SYNC, -1);
+	out->db_now_ms = db_get_ll(r, 0, C_NOW, 0);
+	out->quota.count = db_get_ll(r, 0, C_COUNT, 0);
+	out->quota.limit = db_get_ll(r, 0, C_LIMIT, 0);
+	out->quota.window_seconds = db_get_ll(r, 0, C_WINDOW, 86400);
+	out->quota.window_start_ms = db_get_ll(r, 0, C_WINDOW_START, 0);
+	out->quota.now_ms = out->db_now_ms;
 }
 
 enum db_status
@@ -274,17 +292,37 @@ key_check_counted(struct db *db, struct key_memory *m, const char *addr,
 
 	memset(out, 0, sizeof(*out));
 	out->last_sync_ms = -1;
-	r = lookup(db, m, addr, STMT_AUTH_COUNTED, token, a, &out->key, &st);
+	r = lookup(
+	    db, m, addr, STMT_AUTH_COUNTED, token, 1, NULL, a, &out->key, &st);
 	if (r == NULL)
 		return st;
-	out->catalog_version = db_get_ll(r, 0, C_VERSION, 0);
-	out->last_sync_ms = db_get_ll(r, 0, C_LAST_SYNC, -1);
-	out->db_now_ms = db_get_ll(r, 0, C_NOW, 0);
-	out->quota.count = db_get_ll(r, 0, C_COUNT, 0);
-	out->quota.limit = db_get_ll(r, 0, C_LIMIT, 0);
-	out->quota.window_seconds = db_get_ll(r, 0, C_WINDOW, 86400);
-	out->quota.window_start_ms = db_get_ll(r, 0, C_WINDOW_START, 0);
-	out->quota.now_ms = out->db_now_ms;
+	read_counted(r, out);
+	PQclear(r);
+	return DB_OK;
+}
+
+enum db_status
+key_check_counted_versions(struct db *db, struct key_memory *m,
+    const char *addr, const char *token, struct arena *a, long long window_s,
+    struct counted_check *out)
+{
+	char secs[24];
+	const char *extra = NULL;
+	enum db_status st;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	out->last_sync_ms = -1;
+	data_versions_params(window_s, secs, &extra);
+	r = lookup(db, m, addr, STMT_AUTH_COUNTED_VERSIONS, token, 2, extra, a,
+	    &out->key, &st);
+	if (r == NULL)
+		return st;
+	read_counted(r, out);
+	if (data_versions_parse(r, C_VERSIONS, &out->versions) == DB_OK) {
+		out->have_versions = 1;
+		out->versions_window = window_s;
+	}
 	PQclear(r);
 	return DB_OK;
 }

@@ -19,6 +19,7 @@
 #include "addrlimit.h"
 #include "auth.h"
 #include "db.h"
+#include "etag.h"
 #include "metrics.h"
 #include "quota.h"
 #include "util.h"
@@ -129,6 +130,10 @@ struct counted_check {
 	long long catalog_version;
 	int64_t last_sync_ms; /* -1: never synced */
 	int64_t db_now_ms;
+	/* key_check_counted_versions(): the versions, when read. */
+	int have_versions;
+	long long versions_window;
+	struct data_versions versions;
 };
 
 /*
@@ -147,6 +152,17 @@ enum db_status key_check(struct db *db, struct key_memory *m, const char *addr,
  */
 enum db_status key_check_counted(struct db *db, struct key_memory *m,
     const char *addr, const char *token, struct arena *a,
+    struct counted_check *out) WUR;
+
+/*
+ * key_check_counted() and, in the same statement, data_versions_read()
+ * for a window of window_s seconds (-1: all time): what a counted
+ * listing reads before its body (STMT_AUTH_COUNTED_VERSIONS).
+ * out->have_versions says whether out->versions were read (not for a
+ * malformed or unknown key).  Returns what key_check_counted() does.
+ */
+enum db_status key_check_counted_versions(struct db *db, struct key_memory *m,
+    const char *addr, const char *token, struct arena *a, long long window_s,
     struct counted_check *out) WUR;
 
 #endif

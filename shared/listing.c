@@ -65,17 +65,81 @@ listing_finish(struct listing *l)
 		l->n = (size_t)l->p.top_n;
 }
 
+void
+listing_cache_init(struct listing_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void
+listing_cache_free(struct listing_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < LISTING_CACHE_SLOTS; i++)
+		PQclear(c->slot[i].rows);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+versions_equal(const struct data_versions *a, const struct data_versions *b)
+{
+	return a->reports == b->reports && a->upstream == b->upstream &&
+	    a->oldest_us == b->oldest_us &&
+	    a->endpoints_us == b->endpoints_us &&
+	    a->oldest_upstream_us == b->oldest_upstream_us;
+}
+
+/* The copy for l's window, user and versions: found, or read into the
+ * least recently used slot.  NULL with *st when the read failed. */
+static struct listing_cache_slot *
+cache_slot(const struct listing *l, struct db *db, enum db_status *st)
+{
+	struct listing_cache *c = l->cache;
+	struct listing_cache_slot *s, *old = &c->slot[0];
+	PGresult *r;
+	size_t i;
+
+	for (i = 0; i < LISTING_CACHE_SLOTS; i++) {
+		s = &c->slot[i];
+		if (s->rows != NULL && s->range == l->p.range &&
+		    s->uid == l->uid && versions_equal(&s->v, l->versions))
+			return s;
+		if (s->rows == NULL ||
+		    (old->rows != NULL && s->used < old->used))
+			old = s;
+	}
+	r = catalog_health_read(db, l->p.range, l->uid, st);
+	if (r == NULL)
+		return NULL;
+	PQclear(old->rows);
+	old->rows = r;
+	old->range = l->p.range;
+	old->uid = l->uid;
+	old->v = *l->versions;
+	return old;
+}
+
 enum db_status
 listing_run(
     struct listing *l, const struct catalog *c, struct db *db, struct arena *a)
 {
+	struct listing_cache_slot *s;
 	enum db_status st;
 
 	listing_select(l, c, a);
-	st = catalog_load_health(
-	    db, l->p.range, l->uid, l->p.source, l->v, l->n);
-	if (st != DB_OK)
-		return st;
+	if (l->cache == NULL || l->versions == NULL) {
+		st = catalog_load_health(
+		    db, l->p.range, l->uid, l->p.source, l->v, l->n);
+		if (st != DB_OK)
+			return st;
+	} else {
+		s = cache_slot(l, db, &st);
+		if (s == NULL)
+			return st;
+		s->used = ++l->cache->clock;
+		catalog_health_apply(s->rows, l->p.source, l->v, l->n);
+	}
 	listing_finish(l);
 	return DB_OK;
 }

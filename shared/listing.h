@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "db.h"
+#include "etag.h"
 #include "json.h"
 #include "params.h"
 #include "prefs.h"
@@ -27,12 +28,43 @@ enum listing_flag {
 	LISTING_REPORTED = 1 << 1, /* only models with reports (health) */
 };
 
+/*
+ * A worker's copy of the health sources it read last, per window and
+ * user, each with the data versions an ETag is made of
+ * (STMT_DATA_VERSIONS), read before it.  Equal versions mean equal
+ * sources, the promise every 304 already rests on, so a listing whose
+ * versions match a copy reads the copy instead of the database; any
+ * report, import, fetch, or report leaving the window moves a version
+ * and the next listing reads again.  The database decides; the copy
+ * only saves the round trip.
+ */
+#define LISTING_CACHE_SLOTS 4
+
+struct listing_cache_slot {
+	PGresult *rows; /* STMT_HEALTH_SOURCES; NULL: empty */
+	enum time_range range;
+	long long uid;
+	struct data_versions v;
+	unsigned long long used; /* for replacing the least recently used */
+};
+
+struct listing_cache {
+	struct listing_cache_slot slot[LISTING_CACHE_SLOTS];
+	unsigned long long clock;
+};
+
+void listing_cache_init(struct listing_cache *c);
+void listing_cache_free(struct listing_cache *c);
+
 struct listing {
 	/* in */
 	struct list_params p;
 	unsigned flags; /* enum listing_flag */
 	long long uid; /* myReports: this user's reports; 0: everybody's */
 	const struct prefs *prefs; /* the key's exclusions, or NULL */
+	/* Both set: reuse the sources of a copy with these versions. */
+	struct listing_cache *cache;
+	const struct data_versions *versions; /* of p.range's window */
 	/* out: the models of the answer, in order */
 	struct ranked *v;
 	size_t n;
@@ -53,8 +85,9 @@ void listing_select(
 void listing_finish(struct listing *l);
 
 /*
- * The whole pipeline on catalogue c.  Returns DB_OK, or DB_UNAVAILABLE
- * / DB_ERROR when the counts could not be read.
+ * The whole pipeline on catalogue c (the counts from l->cache when its
+ * copy for l->versions is there).  Returns DB_OK, or DB_UNAVAILABLE /
+ * DB_ERROR when the counts could not be read.
  */
 enum db_status listing_run(struct listing *l, const struct catalog *c,
     struct db *db, struct arena *a) WUR;

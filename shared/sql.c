@@ -2,59 +2,108 @@
 
 #include <stddef.h>
 
+/* The SQL reads best as laid out by hand. */
+/* clang-format off */
+
 /* Milliseconds since the epoch of a timestamptz expression. */
 #define MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
 
-/* The SQL reads best as laid out by hand. */
-/* clang-format off */
+/*
+ * What the ETags of conditional GETs are made of, besides the
+ * catalogue (shared/etag.c): the report version (the sum of
+ * 008_data_version.sql's counters), the upstream import's version, the
+ * time (us since the epoch) of the oldest report still inside a window
+ * of the last w seconds (w, a parameter, NULL: all time, no window),
+ * the oldest availability day kept, the last fetch of OpenRouter's
+ * endpoint statistics, and the oldest upstream bucket still inside the
+ * window (imported buckets leave it as time passes, like reports).
+ * Each is an index probe or a scan of a small table.
+ */
+#define DATA_VERSIONS(w)                                                       \
+	"(SELECT coalesce(sum(version), 0) FROM report_version)"               \
+	"::bigint AS reports,"                                                 \
+	" (SELECT version FROM upstream_meta) AS upstream,"                    \
+	" (SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint"     \
+	"  FROM model_feedback WHERE " w "::integer IS NOT NULL"               \
+	"  AND created_at >= now() - make_interval(secs => " w "::integer))"   \
+	" AS oldest_us,"                                                       \
+	" (SELECT to_char(min(day), 'YYYY-MM-DD')"                             \
+	"  FROM model_availability_snapshots) AS first_day,"                   \
+	" (SELECT (extract(epoch FROM max(fetched_at)) * 1000000)::bigint"     \
+	"  FROM model_endpoint_stats) AS endpoints_us,"                        \
+	" (SELECT (extract(epoch FROM min(bucket)) * 1000000)::bigint"         \
+	"  FROM upstream_rollup WHERE " w "::integer IS NOT NULL"              \
+	"  AND bucket >= now() - make_interval(secs => " w "::integer))"       \
+	" AS oldest_upstream_us"
+#define DATA_VERSION_NAMES                                                     \
+	"reports,upstream,oldest_us,first_day,endpoints_us,oldest_upstream_us"
+
+/*
+ * A counted request, in one round trip: find the key by its hash
+ * and, when it is enabled and unexpired, advance its user's fixed
+ * quota window atomically.  The row lock of the UPDATE serialises
+ * concurrent requests; each re-reads the row it updates, so at most
+ * rate_limit_max of them see window_count <= rate_limit_max.  The
+ * count stops at rate_limit_max + 1 so refused attempts stay cheap.
+ * No row: unknown key.
+ */
+#define AUTH_COUNTED_WITH                                                      \
+	"WITH k AS ("                                                          \
+	" SELECT id, user_id, enabled,"                                        \
+	"  (expires_at IS NOT NULL AND expires_at <= now()) AS expired,"       \
+	"  preferences"                                                        \
+	" FROM api_keys WHERE key_hash = $1"                                   \
+	"), u AS ("                                                            \
+	" UPDATE users u SET"                                                  \
+	"  window_start = CASE WHEN u.window_start IS NULL OR now() >="        \
+	"   u.window_start + u.rate_limit_window_seconds"                      \
+	"   * interval '1 second' THEN now() ELSE u.window_start END,"         \
+	"  window_count = CASE WHEN u.window_start IS NULL OR now() >="        \
+	"   u.window_start + u.rate_limit_window_seconds"                      \
+	"   * interval '1 second' THEN 1"                                      \
+	"   ELSE least(u.window_count + 1, u.rate_limit_max + 1) END"          \
+	" FROM k WHERE u.id = k.user_id AND k.enabled AND NOT k.expired"       \
+	" RETURNING u.id, u.window_start, u.window_count,"                     \
+	"  u.rate_limit_max, u.rate_limit_window_seconds"                      \
+	") "
+/*
+ * The sessions commit asynchronously (the request log may lose its
+ * last ms), but a counted call is promised: a count lost in a crash
+ * after its 200 had left would let the user past rate_limit_max
+ * (t/77-fault.t).  This one commits durably (durable).
+ */
+#define AUTH_COUNTED_SELECT                                                    \
+	"SELECT k.id, k.user_id, k.enabled, k.expired,"                        \
+	" k.preferences::text AS preferences,"                                 \
+	" u.window_count, u.rate_limit_max,"                                   \
+	" u.rate_limit_window_seconds AS window_seconds,"                      \
+	" " MS("u.window_start") " AS window_start_ms,"                        \
+	" m.catalog_version, " MS("m.last_success_at") " AS last_sync_ms,"     \
+	" " MS("now()") " AS now_ms,"                                          \
+	" set_config('synchronous_commit', 'on', true) AS durable"
+#define AUTH_COUNTED_FROM " FROM k LEFT JOIN u ON true CROSS JOIN sync_meta m"
+#define AUTH_COUNTED_NAMES                                                     \
+	"id,user_id,enabled,expired,preferences,window_count,"                 \
+	"rate_limit_max,window_seconds,window_start_ms,catalog_version,"       \
+	"last_sync_ms,now_ms,durable"
+
 const struct stmt_def sql_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", "SELECT 1 AS ok", 0, "ok" },
 
-	/*
-	 * A counted request, in one round trip: find the key by its hash
-	 * and, when it is enabled and unexpired, advance its user's fixed
-	 * quota window atomically.  The row lock of the UPDATE serialises
-	 * concurrent requests; each re-reads the row it updates, so at most
-	 * rate_limit_max of them see window_count <= rate_limit_max.  The
-	 * count stops at rate_limit_max + 1 so refused attempts stay cheap.
-	 * No row: unknown key.
-	 */
+	/* A counted request (AUTH_COUNTED_WITH). */
 	[STMT_AUTH_COUNTED] = { "auth_counted",
-	    "WITH k AS ("
-	    " SELECT id, user_id, enabled,"
-	    "  (expires_at IS NOT NULL AND expires_at <= now()) AS expired,"
-	    "  preferences"
-	    " FROM api_keys WHERE key_hash = $1"
-	    "), u AS ("
-	    " UPDATE users u SET"
-	    "  window_start = CASE WHEN u.window_start IS NULL OR now() >="
-	    "   u.window_start + u.rate_limit_window_seconds"
-	    "   * interval '1 second' THEN now() ELSE u.window_start END,"
-	    "  window_count = CASE WHEN u.window_start IS NULL OR now() >="
-	    "   u.window_start + u.rate_limit_window_seconds"
-	    "   * interval '1 second' THEN 1"
-	    "   ELSE least(u.window_count + 1, u.rate_limit_max + 1) END"
-	    " FROM k WHERE u.id = k.user_id AND k.enabled AND NOT k.expired"
-	    " RETURNING u.id, u.window_start, u.window_count,"
-	    "  u.rate_limit_max, u.rate_limit_window_seconds"
-	    ") SELECT k.id, k.user_id, k.enabled, k.expired,"
-	    " k.preferences::text AS preferences,"
-	    " u.window_count, u.rate_limit_max,"
-	    " u.rate_limit_window_seconds AS window_seconds,"
-	    " " MS("u.window_start") " AS window_start_ms,"
-	    " m.catalog_version, " MS("m.last_success_at") " AS last_sync_ms,"
-	    " " MS("now()") " AS now_ms,"
-	    /*
-	     * The sessions commit asynchronously (the request log may lose
-	     * its last ms), but a counted call is promised: a count lost in
-	     * a crash after its 200 had left would let the user past
-	     * rate_limit_max (t/77-fault.t).  This one commits durably.
-	     */
-	    " set_config('synchronous_commit', 'on', true) AS durable"
-	    " FROM k LEFT JOIN u ON true CROSS JOIN sync_meta m",
-	    1, "id,user_id,enabled,expired,preferences,window_count,"
-	    "rate_limit_max,window_seconds,window_start_ms,catalog_version,"
-	    "last_sync_ms,now_ms,durable" },
+	    AUTH_COUNTED_WITH AUTH_COUNTED_SELECT AUTH_COUNTED_FROM,
+	    1, AUTH_COUNTED_NAMES },
+
+	/*
+	 * The same, and the data versions of a counted listing's ETag for a
+	 * window of $2 seconds (see STMT_DATA_VERSIONS), in one statement:
+	 * one round trip, one snapshot, before the body is read.
+	 */
+	[STMT_AUTH_COUNTED_VERSIONS] = { "auth_counted_versions",
+	    AUTH_COUNTED_WITH AUTH_COUNTED_SELECT ", " DATA_VERSIONS("$2")
+	    AUTH_COUNTED_FROM,
+	    2, AUTH_COUNTED_NAMES "," DATA_VERSION_NAMES },
 
 	/* A request that is not counted: the key alone. */
 	[STMT_AUTH_KEY] = { "auth_key",
@@ -142,17 +191,33 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "unavailable,error" },
 
 	/*
-	 * The request-log row of a counted call, written after the
-	 * response has left, and the key's use counters with it.
+	 * A batch of request-log rows (shared/reqlog.c), each column an
+	 * array, written after the responses have left: the rows, each
+	 * dated when its response left ($8: how many microseconds before
+	 * now), and their keys' use counters.  The keys are locked in id
+	 * order before any is updated, so two batches naming the same keys
+	 * queue rather than deadlock.
 	 */
 	[STMT_REQUEST_LOG] = { "request_log",
-	    "WITH l AS ("
+	    "WITH r AS ("
+	    " SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[],"
+	    "  $4::text[], $5::smallint[], $6::real[], $7::text[], $8::bigint[])"
+	    "  AS t(id, user_id, api_key_id, endpoint, status, duration_ms,"
+	    "  model_ids, age_us)"
+	    "), l AS ("
 	    " INSERT INTO api_request_logs (id, user_id, api_key_id,"
-	    "  endpoint, status, duration_ms, model_ids)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7::text[])"
-	    ") UPDATE api_keys SET last_used_at = now(),"
-	    " request_count = request_count + 1 WHERE id = $3",
-	    7, NULL },
+	    "  endpoint, status, duration_ms, model_ids, created_at)"
+	    " SELECT id, user_id, api_key_id, endpoint, status, duration_ms,"
+	    "  model_ids::text[], now() - age_us * interval '1 microsecond'"
+	    " FROM r"
+	    "), k AS ("
+	    " SELECT id FROM api_keys WHERE id IN (SELECT api_key_id FROM r)"
+	    " ORDER BY id FOR UPDATE"
+	    ") UPDATE api_keys a SET last_used_at = now(),"
+	    " request_count = a.request_count + c.n"
+	    " FROM (SELECT api_key_id, count(*) AS n FROM r GROUP BY 1) c"
+	    " WHERE a.id = c.api_key_id AND (SELECT count(*) FROM k) >= 0",
+	    8, NULL },
 
 	/*
 	 * A feedback report, in one statement: check the key ($1 hash) and
@@ -241,35 +306,10 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM sync_meta",
 	    0, "catalog_version,last_sync_ms,now_ms" },
 
-	/*
-	 * What the ETags of conditional GETs are made of, besides the
-	 * catalogue (shared/etag.c): the report version (the sum of
-	 * 008_data_version.sql's counters), the upstream import's version,
-	 * the time (us since the epoch) of the oldest report still inside
-	 * a window of the last $1 seconds (NULL: all time, no window), the
-	 * oldest availability day kept, the last fetch of OpenRouter's
-	 * endpoint statistics, and the oldest upstream bucket still inside
-	 * the window (imported buckets leave it as time passes, like
-	 * reports).  Each is an index probe or a scan of a small table.
-	 */
+	/* The data versions of a window of $1 seconds (DATA_VERSIONS). */
 	[STMT_DATA_VERSIONS] = { "data_versions",
-	    "SELECT (SELECT coalesce(sum(version), 0) FROM report_version)"
-	    "::bigint AS reports,"
-	    " (SELECT version FROM upstream_meta) AS upstream,"
-	    " (SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint"
-	    "  FROM model_feedback WHERE $1::integer IS NOT NULL"
-	    "  AND created_at >= now() - make_interval(secs => $1::integer))"
-	    " AS oldest_us,"
-	    " (SELECT to_char(min(day), 'YYYY-MM-DD')"
-	    "  FROM model_availability_snapshots) AS first_day,"
-	    " (SELECT (extract(epoch FROM max(fetched_at)) * 1000000)::bigint"
-	    "  FROM model_endpoint_stats) AS endpoints_us,"
-	    " (SELECT (extract(epoch FROM min(bucket)) * 1000000)::bigint"
-	    "  FROM upstream_rollup WHERE $1::integer IS NOT NULL"
-	    "  AND bucket >= now() - make_interval(secs => $1::integer))"
-	    " AS oldest_upstream_us",
-	    1, "reports,upstream,oldest_us,first_day,endpoints_us,"
-	    "oldest_upstream_us" },
+	    "SELECT " DATA_VERSIONS("$1"),
+	    1, DATA_VERSION_NAMES },
 
 	/*
 	 * The gauges of a /metrics scrape: active models, and the age in ms
@@ -861,8 +901,9 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * An instance's export from $1 (its URL): $2 a JSON array of
 	 * {g: grain, b: bucket in unix seconds, m: model id, s, r, u, e:
 	 * the success, rate-limited, unavailable and error counts}, all
-	 * checked by flr-sync.  Records the success in upstream_meta.  One
-	 * row: the new version, models and rows.
+	 * checked by flr-sync.  Records the success in upstream_meta (the
+	 * version moves by the trigger of 011_source_versions.sql, once per
+	 * transaction).  One row: the new version, models and rows.
 	 */
 	[STMT_UPSTREAM_PUT_COUNTS] = { "upstream_put_counts",
 	    "WITH ins AS ("
@@ -877,7 +918,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  last_success_at = now(), last_attempt_at = now(),"
 	    "  last_error = NULL,"
 	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
-	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    "  rows = (SELECT count(*) FROM ins)"
 	    " RETURNING version, models, rows"
 	    ") SELECT version AS version, models AS models, rows AS rows"
 	    " FROM meta",
@@ -900,7 +941,7 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  last_success_at = now(), last_attempt_at = now(),"
 	    "  last_error = NULL,"
 	    "  models = (SELECT count(DISTINCT model_id) FROM ins),"
-	    "  rows = (SELECT count(*) FROM ins), version = version + 1"
+	    "  rows = (SELECT count(*) FROM ins)"
 	    " RETURNING version, models, rows"
 	    ") SELECT version AS version, models AS models, rows AS rows"
 	    " FROM meta",

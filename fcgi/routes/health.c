@@ -87,7 +87,7 @@ route_health(struct app *app, struct request *req, struct response *res)
 		return;
 	}
 	/* One's own reports are nobody else's business, nor a cache's. */
-	if (conditional_catalog(app, req, res, ETAG_HEALTH, &l, &meta,
+	if (conditional_catalog(app, req, res, ETAG_HEALTH, &l, &meta, NULL,
 	        l.p.my_reports ? "private, max-age=60" : "public, max-age=60"))
 		return;
 	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK ||
@@ -140,7 +140,7 @@ route_availability(struct app *app, struct request *req, struct response *res)
 		return;
 	}
 	if (conditional_catalog(app, req, res, ETAG_AVAILABILITY, &l, &meta,
-	        "public, max-age=300"))
+	        NULL, "public, max-age=300"))
 		return;
 	if (availability_load(&av, l.p.days, &app->db, req->arena) != DB_OK) {
 		response_unavailable(res);

@@ -18,6 +18,7 @@ struct counted_listing {
 	struct listing l;
 	struct prefs prefs; /* the key's saved preferences */
 	struct caller who;
+	struct data_versions versions; /* the tag's, for the counts */
 };
 
 /*
@@ -40,8 +41,16 @@ counted_not_modified(struct app *app, struct request *req, struct response *res,
 		.stale_after = app->cfg.stale_after,
 	};
 
-	if (!conditional_get(app, req, res, &in, "private, max-age=60"))
+	/* Read with the key, unless the saved timeRange moved the window. */
+	if (cl->who.have_versions &&
+	    cl->who.versions_window == etag_window(&in))
+		in.versions = &cl->who.versions;
+	if (!conditional_get(
+	        app, req, res, &in, &cl->versions, "private, max-age=60")) {
+		cl->l.cache = &app->health;
+		cl->l.versions = &cl->versions;
 		return 0;
+	}
 	if (res->status == 304)
 		pending_log(app, req, &cl->who, req->path, 304, NULL, 0);
 	return 1;
@@ -64,7 +73,9 @@ build_listing(struct app *app, struct request *req, struct response *res,
 	if (guard_token(req, res, &token) != 0 ||
 	    request_params(req, res, PR_LISTING, &l->p, &adj) != 0)
 		return -1;
-	if (guard_counted(app, req, token, res, &cl->who) != 0) {
+	/* The query's window: what the saved preferences mostly leave. */
+	if (guard_counted_listing(app, req, token,
+	        time_range_seconds(l->p.range), res, &cl->who) != 0) {
 		if (res->status == 429)
 			pending_log(
 			    app, req, &cl->who, req->path, 429, NULL, 0);
@@ -204,6 +215,7 @@ void
 route_demo_models(struct app *app, struct request *req, struct response *res)
 {
 	struct param_adjustments adj;
+	struct data_versions versions;
 	struct catalog_meta meta;
 	struct listing l;
 	struct jw w;
@@ -216,9 +228,11 @@ route_demo_models(struct app *app, struct request *req, struct response *res)
 		response_unavailable(res);
 		return;
 	}
-	if (conditional_catalog(
-	        app, req, res, ETAG_DEMO, &l, &meta, "public, max-age=60"))
+	if (conditional_catalog(app, req, res, ETAG_DEMO, &l, &meta, &versions,
+	        "public, max-age=60"))
 		return;
+	l.cache = &app->health;
+	l.versions = &versions;
 	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK) {
 		response_unavailable(res);
 		return;

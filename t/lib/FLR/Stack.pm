@@ -158,6 +158,14 @@ sub router_worker_pids {
 	return grep { /^\d+$/ } split ' ', $kids;
 }
 
+# The same for the flr-api workers.
+sub api_worker_pids {
+	my ($self) = @_;
+	my $mw = $self->{api_pid} or return ();
+	my $kids = FLR::Pg::slurp("/proc/$mw/task/$mw/children") // '';
+	return grep { /^\d+$/ } split ' ', $kids;
+}
+
 # fork + exec in a new process group, stdout and stderr appended to $log.
 sub spawn {
 	my ($self, $argv, $env, $log) = @_;
