@@ -135,13 +135,7 @@ sub delta {
 # A transaction holds the user's row, so each counted request of that
 # user waits for it inside a worker: four waiting at once are four
 # workers (one connection each).  Then the lock goes and all four answer.
-sub psql_session {
-	local %ENV = %{ FLR::Pg::clean_env() };
-	open(my $h, '|-', 'psql', '-X', '-q', '-At', '-o', '/dev/null', '-v',
-	    'ON_ERROR_STOP=1', '-d', $s->database_url) or die "psql: $!";
-	select((select($h), $| = 1)[0]);
-	return $h;
-}
+sub psql_session { FLR::Pg::psql_session($s->database_url) }
 
 sub waiting_workers {
 	return $s->psql(q{SELECT count(DISTINCT pid) FROM pg_stat_activity

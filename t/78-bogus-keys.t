@@ -126,13 +126,7 @@ sub tally {
 sub random_key { (FLR::Stack::new_key())[0] }
 
 # A psql session kept open, to hold a lock while requests wait on it.
-sub psql_session {
-	local %ENV = %{ FLR::Pg::clean_env() };
-	open(my $h, '|-', 'psql', '-X', '-q', '-At', '-o', '/dev/null', '-v',
-	    'ON_ERROR_STOP=1', '-d', $s->database_url) or die "psql: $!";
-	select((select($h), $| = 1)[0]);
-	return $h;
-}
+sub psql_session { FLR::Pg::psql_session($s->database_url) }
 
 # One request per worker: with api_keys locked, each worker that takes
 # one of $W requests waits inside its key lookup, so the next request

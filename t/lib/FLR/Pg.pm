@@ -508,6 +508,18 @@ sub psql_url {
 	return $out;
 }
 
+# psql_session($url) -> a pipe to a psql session kept open (autoflushed):
+# print SQL to it, e.g. to hold a lock while requests wait on it; close
+# it to end the session.
+sub psql_session {
+	my ($url) = @_;
+	local %ENV = %{ clean_env() };
+	open(my $h, '|-', 'psql', '-X', '-q', '-At', '-o', '/dev/null', '-v',
+	    'ON_ERROR_STOP=1', '-d', $url) or croak "psql: $!";
+	select((select($h), $| = 1)[0]);
+	return $h;
+}
+
 # Stops the server (fast: sessions are cut, nothing is lost).  The data
 # directory and the port stay, so start() brings back the same server.
 # $pg->stop(mode => 'immediate') is a crash instead: every process quits
