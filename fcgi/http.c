@@ -238,9 +238,13 @@ response_send(const struct request *req, struct response *res)
 int
 response_stream_begin(struct request *req, struct response *res)
 {
+	/*
+	 * A head over its cap never goes out: res is then the 500 problem,
+	 * which the worker sends in place of the stream (req not streamed).
+	 */
+	if (response_enforce_caps(res))
+		return -1;
 	req->streamed = 1;
-	/* Only the head is sent here; it has the same caps as any. */
-	(void)response_enforce_caps(res);
 	if (write_head(req, res, 1) != 0 || FCGX_FFlush(req->fcgx->out) != 0)
 		return -1;
 	return 0;

@@ -96,7 +96,9 @@ int response_enforce_caps(struct response *res);
  * A streamed answer (server-sent events): send res's status line and
  * headers without a Content-Length, marking req as answered; then
  * response_stream_write() sends each piece at once.  Both return 0, or
- * -1 when the client is gone (nginx closed the connection).
+ * -1 when the client is gone (nginx closed the connection); begin also
+ * returns -1, sending nothing, when res's headers are over their cap
+ * (res is then the 500 of response_enforce_caps(), for response_send()).
  */
 int response_stream_begin(struct request *req, struct response *res) WUR;
 int response_stream_write(struct request *req, const char *p, size_t n) WUR;

@@ -87,8 +87,10 @@ static const struct config_key keys[] = {
 	 * auth subrequest may be in front (nginx/flr-sso.conf). */
 	{ "FLR_TRUSTED_EMAIL_HEADER", CONF_HEADER, OFF(trusted_email_header), 0,
 	    NULL, 1, CONFIG_HEADER_MAX },
-	/* flr-router: chat calls go to {OPENROUTER_BASE_URL}/chat/completions. */
-	/* flr-router.service's RuntimeDirectory: the router pool's own. */
+	/*
+	 * flr-router: chat calls go to {OPENROUTER_BASE_URL}/chat/completions;
+	 * its metrics segment is in flr-router.service's RuntimeDirectory.
+	 */
 	{ "FLR_ROUTER_METRICS_FILE", CONF_STRING, OFF(router_metrics_file), 0,
 	    "/run/flr-router/metrics", 1, 0 },
 	{ "FLR_ROUTER_PER_USER", CONF_INT, OFF(router_per_user), 0, "4", 1,
