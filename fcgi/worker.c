@@ -220,26 +220,17 @@ handle(struct app *app, FCGX_Request *fr, unsigned pool)
 	observe_request(app, &req, route, res, took);
 }
 
-int
-worker_main(int argc, char **argv, const char *program, unsigned pool)
+/* Everything a worker holds, opened once; 0, or the exit status. */
+static int
+worker_start(struct app *app, const char *program, unsigned pool)
 {
-	static struct app app;
-	FCGX_Request fr;
 	char err[256];
-	int rc = 0;
 
-	if (argc > 1) {
-		fprintf(stderr,
-		    "usage: %s (run by spawn-fcgi; configured by "
-		    "the environment, see %s(8))\n",
-		    argv[0], program);
-		return 2;
-	}
-	if (config_load(&app.cfg, err, sizeof(err)) != 0) {
+	if (config_load(&app->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", program, err);
 		return 2;
 	}
-	log_setup(program, app.cfg.log_level);
+	log_setup(program, app->cfg.log_level);
 	setup_signals();
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
@@ -254,53 +245,86 @@ worker_main(int argc, char **argv, const char *program, unsigned pool)
 	 * Request logs may lose their last ms; the counting statement and
 	 * reports turn synchronous_commit on for themselves.
 	 */
-	db_init(&app.db, app.cfg.database_url, program,
-	    app.cfg.statement_timeout_ms, 1);
+	db_init(&app->db, app->cfg.database_url, program,
+	    app->cfg.statement_timeout_ms, 1);
 	/* Each pool counts into a segment of its own. */
 	if (pool == ROUTE_POOL_ROUTER)
-		app.cfg.metrics_file = app.cfg.router_metrics_file;
+		app->cfg.metrics_file = app->cfg.router_metrics_file;
 	/* Without its segment a worker serves on, uncounted (logged). */
-	(void)observe_open(&app);
-	key_memory_init(&app.keys, app.cfg.key_negative_ttl * 1000,
-	    app.cfg.key_unknown_limit, app.cfg.key_unknown_window * 1000,
-	    &app.metrics);
-	app.up = orcall_new();
-	catalog_init(&app.catalog);
-	listing_cache_init(&app.health);
-	response_init(&app.res);
-	reqlog_init(
-	    &app.log, accept_timeout(&app.cfg), app.cfg.request_log_flush_ms);
-	FCGX_InitRequest(&fr, 0, 0);
-	log_info("worker ready");
+	(void)observe_open(app);
+	key_memory_init(&app->keys, app->cfg.key_negative_ttl * 1000,
+	    app->cfg.key_unknown_limit, app->cfg.key_unknown_window * 1000,
+	    &app->metrics);
+	/* Only the router calls OpenRouter. */
+	app->up = pool == ROUTE_POOL_ROUTER ? orcall_new() : NULL;
+	catalog_init(&app->catalog);
+	listing_cache_init(&app->health);
+	response_init(&app->res);
+	reqlog_init(&app->log, accept_timeout(&app->cfg),
+	    app->cfg.request_log_flush_ms);
+	return 0;
+}
+
+/* Accept and answer requests until SIGTERM. */
+static void
+worker_serve(struct app *app, FCGX_Request *fr, unsigned pool)
+{
 	while (!stopping) {
-		int got = FCGX_Accept_r(&fr);
+		int got = FCGX_Accept_r(fr);
 
 		/* Idle for the longest wait: write what is queued. */
 		if (accept_timed_out(got)) {
-			reqlog_flush(&app.log, &app.db, mono_ms());
+			reqlog_flush(&app->log, &app->db, mono_ms());
 			continue;
 		}
 		if (got < 0)
 			break;
-		handle(&app, &fr, pool);
-		FCGX_Finish_r(&fr);
-		reqlog_queue(&app.log, mono_ms());
-		if (reqlog_due(&app.log, mono_ms()))
-			reqlog_flush(&app.log, &app.db, mono_ms());
+		handle(app, fr, pool);
+		FCGX_Finish_r(fr);
+		reqlog_queue(&app->log, mono_ms());
+		if (reqlog_due(&app->log, mono_ms()))
+			reqlog_flush(&app->log, &app->db, mono_ms());
 		log_context(NULL, NULL);
-		arena_reset(&app.arena);
+		arena_reset(&app->arena);
 	}
-	log_info("worker stopping");
-	reqlog_flush(&app.log, &app.db, mono_ms());
-	FCGX_Free(&fr, 1);
-	reqlog_free(&app.log);
-	metrics_close(&app.metrics);
-	response_free(&app.res);
-	listing_cache_free(&app.health);
-	catalog_free(&app.catalog);
-	orcall_free(app.up);
-	arena_free(&app.arena);
-	db_close(&app.db);
+}
+
+static void
+worker_stop(struct app *app)
+{
+	reqlog_flush(&app->log, &app->db, mono_ms());
+	reqlog_free(&app->log);
+	metrics_close(&app->metrics);
+	response_free(&app->res);
+	listing_cache_free(&app->health);
+	catalog_free(&app->catalog);
+	orcall_free(app->up);
+	arena_free(&app->arena);
+	db_close(&app->db);
 	sync_global_cleanup();
-	return rc;
+}
+
+int
+worker_main(int argc, char **argv, const char *program, unsigned pool)
+{
+	static struct app app;
+	FCGX_Request fr;
+	int rc;
+
+	if (argc > 1) {
+		fprintf(stderr,
+		    "usage: %s (run by spawn-fcgi; configured by "
+		    "the environment, see %s(8))\n",
+		    argv[0], program);
+		return 2;
+	}
+	if ((rc = worker_start(&app, program, pool)) != 0)
+		return rc;
+	FCGX_InitRequest(&fr, 0, 0);
+	log_info("worker ready");
+	worker_serve(&app, &fr, pool);
+	log_info("worker stopping");
+	FCGX_Free(&fr, 1);
+	worker_stop(&app);
+	return 0;
 }
