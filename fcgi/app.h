@@ -6,6 +6,7 @@
 #ifndef FLR_APP_H
 #define FLR_APP_H
 
+#include "bodycache.h"
 #include "catalog.h"
 #include "config.h"
 #include "db.h"
@@ -22,6 +23,8 @@ struct app {
 	struct catalog catalog;
 	/* The counts of the last listings, by the versions read with them. */
 	struct listing_cache health;
+	/* Its last large bodies, by tag (health). */
+	struct body_cache bodies;
 	struct arena arena;
 	struct response res;
 	struct reqlog log; /* written after the response has left */

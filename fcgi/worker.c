@@ -259,6 +259,7 @@ worker_start(struct app *app, const char *program, unsigned pool)
 	app->up = pool == ROUTE_POOL_ROUTER ? orcall_new() : NULL;
 	catalog_init(&app->catalog);
 	listing_cache_init(&app->health);
+	body_cache_init(&app->bodies);
 	response_init(&app->res);
 	reqlog_init(&app->log, accept_timeout(&app->cfg),
 	    app->cfg.request_log_flush_ms);
@@ -297,6 +298,7 @@ worker_stop(struct app *app)
 	metrics_close(&app->metrics);
 	response_free(&app->res);
 	listing_cache_free(&app->health);
+	body_cache_free(&app->bodies);
 	catalog_free(&app->catalog);
 	orcall_free(app->up);
 	arena_free(&app->arena);

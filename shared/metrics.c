@@ -57,6 +57,11 @@ static const char *const key_refusal_names[MKR__MAX] = {
 	[MKR_THROTTLED] = "throttled",
 };
 
+static const char *const body_copy_names[MBC__MAX] = {
+	[MBC_HIT] = "hit",
+	[MBC_BUILT] = "built",
+};
+
 /* The counters of one route (the last slot: requests no route took). */
 struct route_slot {
 	atomic_ullong status[N_STATUS];
@@ -77,6 +82,7 @@ struct metrics_seg {
 	atomic_ullong reports[MO__MAX];
 	atomic_ullong key_lookups;
 	atomic_ullong key_refusals[MKR__MAX];
+	atomic_ullong body_copies[MBC__MAX];
 	struct route_slot slots[METRICS_ROUTES_MAX + 1];
 };
 
@@ -335,6 +341,13 @@ metrics_key_lookup(struct metrics *m)
 }
 
 void
+metrics_body_copy(struct metrics *m, enum metrics_body_copy b)
+{
+	if (m != NULL && m->seg != NULL && b < MBC__MAX)
+		add(&m->seg->body_copies[b], 1);
+}
+
+void
 metrics_key_refusal(struct metrics *m, enum metrics_key_refusal r)
 {
 	if (m != NULL && m->seg != NULL && r < MKR__MAX)
@@ -558,6 +571,12 @@ write_pool(const struct metrics *m, struct buf *out)
 	for (i = 0; i < MKR__MAX; i++)
 		buf_printf(out, "flr_key_refusals_total{reason=\"%s\"} %llu\n",
 		    key_refusal_names[i], get(&seg->key_refusals[i]));
+	family(out, "flr_body_copies_total", "counter",
+	    "Large bodies (health) by whether the worker's copy under the "
+	    "same ETag served them (hit) or they were built (built).");
+	for (i = 0; i < MBC__MAX; i++)
+		buf_printf(out, "flr_body_copies_total{result=\"%s\"} %llu\n",
+		    body_copy_names[i], get(&seg->body_copies[i]));
 	family(out, "flr_worker_starts_total", "counter",
 	    "Worker processes started on this segment (a replaced worker "
 	    "counts again).");

@@ -49,6 +49,13 @@ enum metrics_key_refusal {
 	MKR__MAX
 };
 
+/* Whether a large body came from the worker's copy (bodycache.h). */
+enum metrics_body_copy {
+	MBC_HIT, /* the copy under the same tag */
+	MBC_BUILT, /* built from the database */
+	MBC__MAX
+};
+
 struct metrics_seg;
 
 struct metrics {
@@ -97,6 +104,8 @@ void metrics_db_reconnect(struct metrics *m);
  */
 void metrics_key_lookup(struct metrics *m);
 void metrics_key_refusal(struct metrics *m, enum metrics_key_refusal r);
+/* Count a large body served from the worker's copy or built. */
+void metrics_body_copy(struct metrics *m, enum metrics_body_copy b);
 
 /*
  * The outcome a report body (JSON, len bytes) stores: what the feedback

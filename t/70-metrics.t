@@ -102,7 +102,7 @@ sub delta {
 	for my $family (qw(flr_http_requests_total flr_http_request_duration_seconds
 	    flr_http_unavailable_total flr_quota_refusals_total
 	    flr_reports_stored_total flr_db_errors_total flr_db_reconnects_total
-	    flr_key_lookups_total flr_key_refusals_total
+	    flr_key_lookups_total flr_key_refusals_total flr_body_copies_total
 	    flr_worker_starts_total flr_db_up flr_catalog_active_models
 	    flr_catalog_sync_age_seconds flr_upstream_import_age_seconds)) {
 		like($r->{content}, qr/^# TYPE \Q$family\E (?:counter|gauge|histogram)$/m,

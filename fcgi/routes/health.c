@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "availability.h"
+#include "bodycache.h"
 #include "conditional.h"
 #include "guard.h"
 #include "json.h"
@@ -65,16 +66,102 @@ my_user(struct app *app, const struct request *req, struct response *res)
 	return who.user_id;
 }
 
+/*
+ * The body of everything that does not differ per request, up to the
+ * place of the members that do: the models, both lists, the timeline.
+ */
+static int
+write_health_head(struct app *app, struct request *req, struct listing *l,
+    const struct catalog_meta *meta, struct jw *w)
+{
+	struct timeline t;
+	size_t i;
+
+	if (listing_run(l, &app->catalog, &app->db, req->arena) != DB_OK ||
+	    timeline_shape(l->p.range, meta->now_ms, &t) != 0 ||
+	    timeline_load(&t, l->uid, &app->db, req->arena) != DB_OK)
+		return -1;
+	jw_obj_begin(w);
+	jw_key(w, "models");
+	jw_arr_begin(w);
+	for (i = 0; i < l->n; i++)
+		write_model(w, &l->v[i]);
+	jw_arr_end(w);
+	jw_key(w, "issues");
+	jw_arr_begin(w);
+	for (i = 0; i < l->n; i++)
+		write_issue(w, &l->v[i]);
+	jw_arr_end(w);
+	jw_key(w, "timeline");
+	timeline_write(w, &t, l->v, l->n);
+	jw_key(w, "timeRange"), jw_str(w, time_range_name(l->p.range));
+	jw_key(w, "range"), jw_str(w, time_range_name(l->p.range));
+	return 0;
+}
+
+/* The rest after the per-request members, to the closing brace. */
+static int
+write_health_tail(struct app *app, const struct listing *l, struct jw *w)
+{
+	struct upstream_info up;
+
+	if (listing_upstream(&app->db, &up) != DB_OK)
+		return -1;
+	jw_key(w, "source"), jw_str(w, source_name(l->p.source));
+	jw_key(w, "upstream"), listing_write_upstream(w, &up);
+	jw_key(w, "count"), jw_int(w, (long long)l->n);
+	jw_obj_end(w);
+	return 0;
+}
+
+/* What differs between two answers under one tag: when each was made. */
+static void
+write_health_now(struct jw *w, const struct catalog_meta *meta)
+{
+	jw_key(w, "generatedAt"), jw_time(w, meta->now_ms);
+	jw_key(w, "lastUpdated"), jw_time(w, meta->now_ms);
+}
+
+/*
+ * The body under the tag already on res: this worker's copy of it when
+ * it has one, else built and copied.
+ */
+static int
+write_health(struct app *app, struct request *req, struct response *res,
+    struct listing *l, const struct catalog_meta *meta)
+{
+	const struct body_copy *copy = body_cache_get(&app->bodies, res->etag);
+	size_t cut, resume;
+	struct jw w;
+
+	jw_init(&w, &res->body);
+	metrics_body_copy(&app->metrics, copy != NULL ? MBC_HIT : MBC_BUILT);
+	if (copy != NULL) {
+		jw_obj_continue(&w, copy->data, copy->head);
+		write_health_now(&w, meta);
+		buf_append(&res->body, copy->data + copy->head,
+		    copy->len - copy->head);
+		return 0;
+	}
+	if (write_health_head(app, req, l, meta, &w) != 0)
+		return -1;
+	cut = res->body.len;
+	write_health_now(&w, meta);
+	resume = res->body.len;
+	if (write_health_tail(app, l, &w) != 0)
+		return -1;
+	if (!res->body.over)
+		body_cache_put(&app->bodies, res->etag, res->body.data,
+		    res->body.len, cut, resume);
+	return 0;
+}
+
 void
 route_health(struct app *app, struct request *req, struct response *res)
 {
 	struct param_adjustments adj;
 	struct catalog_meta meta;
-	struct upstream_info up;
-	struct timeline t;
 	struct listing l;
-	struct jw w;
-	size_t i;
 
 	memset(&l, 0, sizeof(l));
 	if (request_params(req, res, PR_HEALTH, &l.p, &adj) != 0)
@@ -90,35 +177,10 @@ route_health(struct app *app, struct request *req, struct response *res)
 	if (conditional_catalog(app, req, res, ETAG_HEALTH, &l, &meta, NULL,
 	        l.p.my_reports ? "private, max-age=60" : "public, max-age=60"))
 		return;
-	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK ||
-	    timeline_shape(l.p.range, meta.now_ms, &t) != 0 ||
-	    timeline_load(&t, l.uid, &app->db, req->arena) != DB_OK ||
-	    listing_upstream(&app->db, &up) != DB_OK) {
+	if (write_health(app, req, res, &l, &meta) != 0) {
 		response_unavailable(res);
 		return;
 	}
-	jw_init(&w, &res->body);
-	jw_obj_begin(&w);
-	jw_key(&w, "models");
-	jw_arr_begin(&w);
-	for (i = 0; i < l.n; i++)
-		write_model(&w, &l.v[i]);
-	jw_arr_end(&w);
-	jw_key(&w, "issues");
-	jw_arr_begin(&w);
-	for (i = 0; i < l.n; i++)
-		write_issue(&w, &l.v[i]);
-	jw_arr_end(&w);
-	jw_key(&w, "timeline");
-	timeline_write(&w, &t, l.v, l.n);
-	jw_key(&w, "timeRange"), jw_str(&w, time_range_name(l.p.range));
-	jw_key(&w, "range"), jw_str(&w, time_range_name(l.p.range));
-	jw_key(&w, "generatedAt"), jw_time(&w, meta.now_ms);
-	jw_key(&w, "lastUpdated"), jw_time(&w, meta.now_ms);
-	jw_key(&w, "source"), jw_str(&w, source_name(l.p.source));
-	jw_key(&w, "upstream"), listing_write_upstream(&w, &up);
-	jw_key(&w, "count"), jw_int(&w, (long long)l.n);
-	jw_obj_end(&w);
 	response_header(res, "Cache-Control", "%s, max-age=60",
 	    l.p.my_reports ? "private" : "public");
 }
