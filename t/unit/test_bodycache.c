@@ -42,8 +42,7 @@ test_copy_round_trip(void **state)
 	assert_int_equal(c->head, cut);
 	assert_int_equal(c->len, strlen("{\"a\":1,\"b\":2}"));
 	assert_memory_equal(c->data, "{\"a\":1", c->head);
-	assert_memory_equal(
-	    c->data + c->head, ",\"b\":2}", c->len - c->head);
+	assert_memory_equal(c->data + c->head, ",\"b\":2}", c->len - c->head);
 	assert_null(body_cache_get(&cache, "W/\"t2\""));
 	/* Another tag, nothing cut: stored beside the first. */
 	body_cache_put(&cache, "W/\"t2\"", BODY, strlen(BODY), cut, cut);
