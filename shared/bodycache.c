@@ -56,7 +56,7 @@ body_cache_put(struct body_cache *c, const char *tag, const char *body,
 	struct body_copy *s;
 
 	if (cut > resume || resume > len || n > BODY_CACHE_MAX ||
-	    strlen(tag) >= sizeof(s->tag))
+	    tag[0] == '\0' || strlen(tag) >= sizeof(s->tag))
 		return;
 	s = victim(c);
 	if (s->size < n) {

@@ -41,8 +41,9 @@ const struct body_copy *body_cache_get(struct body_cache *c, const char *tag);
 
 /*
  * Store body (len bytes) under tag without its bytes [cut, resume): the
- * per-request members.  A body over BODY_CACHE_MAX, or one that does
- * not fit in memory, is not stored (nothing else changes).
+ * per-request members.  A body over BODY_CACHE_MAX, one that does not
+ * fit in memory, an empty tag or a cut outside the body is not stored
+ * (nothing else changes).
  */
 void body_cache_put(struct body_cache *c, const char *tag, const char *body,
     size_t len, size_t cut, size_t resume);

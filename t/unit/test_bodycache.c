@@ -95,6 +95,8 @@ test_not_stored(void **state)
 	assert_non_null(body_cache_get(&cache, "fits"));
 	body_cache_put(&cache, "bad1", BODY, strlen(BODY), 5, 4);
 	body_cache_put(&cache, "bad2", BODY, strlen(BODY), 0, sizeof(BODY));
+	body_cache_put(&cache, "", BODY, strlen(BODY), 0, 0);
+	assert_null(body_cache_get(&cache, ""));
 	assert_null(body_cache_get(&cache, "bad1"));
 	assert_null(body_cache_get(&cache, "bad2"));
 	free(body);
