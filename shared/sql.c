@@ -196,7 +196,11 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * dated when its response left ($8: how many microseconds before
 	 * now), and their keys' use counters.  The keys are locked in id
 	 * order before any is updated, so two batches naming the same keys
-	 * queue rather than deadlock.
+	 * queue rather than deadlock.  A row names its key only when the
+	 * key is still there, locked (so a deletion waits for the batch and
+	 * its trigger then clears the rows: schema/014), and its user only
+	 * when the user is: a key deleted while its rows were queued costs
+	 * the batch nothing, where a foreign key failed all of it.
 	 */
 	[STMT_REQUEST_LOG] = { "request_log",
 	    "WITH r AS ("
@@ -204,15 +208,16 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    "  $4::text[], $5::smallint[], $6::real[], $7::text[], $8::bigint[])"
 	    "  AS t(id, user_id, api_key_id, endpoint, status, duration_ms,"
 	    "  model_ids, age_us)"
-	    "), l AS ("
-	    " INSERT INTO api_request_logs (id, user_id, api_key_id,"
-	    "  endpoint, status, duration_ms, model_ids, created_at)"
-	    " SELECT id, user_id, api_key_id, endpoint, status, duration_ms,"
-	    "  model_ids::text[], now() - age_us * interval '1 microsecond'"
-	    " FROM r"
 	    "), k AS ("
 	    " SELECT id FROM api_keys WHERE id IN (SELECT api_key_id FROM r)"
 	    " ORDER BY id FOR UPDATE"
+	    "), l AS ("
+	    " INSERT INTO api_request_logs (id, user_id, api_key_id,"
+	    "  endpoint, status, duration_ms, model_ids, created_at)"
+	    " SELECT r.id, (SELECT u.id FROM users u WHERE u.id = r.user_id),"
+	    "  k.id, endpoint, status, duration_ms, model_ids::text[],"
+	    "  now() - age_us * interval '1 microsecond'"
+	    " FROM r LEFT JOIN k ON k.id = r.api_key_id"
 	    ") UPDATE api_keys a SET last_used_at = now(),"
 	    " request_count = a.request_count + c.n"
 	    " FROM (SELECT api_key_id, count(*) AS n FROM r GROUP BY 1) c"

@@ -12,7 +12,10 @@
 #  - a worker that is killed loses the rows it held (and nothing else:
 #    the README's "what a crash may lose"); one that is stopped writes
 #    them first;
-#  - with the default wait, an idle worker writes its row by itself.
+#  - with the default wait, an idle worker writes its row by itself;
+#  - a key (or a user) deleted while its row is queued costs the batch
+#    nothing: the row is written without it, the other rows as ever;
+#    a key deleted later clears its key from the rows already written.
 use strict;
 use warnings;
 use Test::More;
@@ -106,6 +109,39 @@ $s->set_env(FLR_REQUEST_LOG_BATCH => undef, FLR_REQUEST_LOG_FLUSH_MS => undef);
 $s->start_workers;
 my $idle = listing();
 is(wait_logged([$idle], 1), 1, 'with the default wait, the row of a lone call is written');
+
+# --- Keys and users deleted while their rows are queued. --------------------
+$s->stop_workers;
+$s->set_env(FLR_REQUEST_LOG_BATCH => 3, FLR_REQUEST_LOG_FLUSH_MS => 60000);
+$s->start_workers;
+my %who = map { $_ => $s->create_key_full(email => "$_\@example.com",
+    rate_limit_max => 1000) } qw(gone orphan other);
+sub listing_as {
+	my ($res, $doc) = $s->get_json('/api/v1/models/ids?topN=1',
+	    { Authorization => "Bearer $who{$_[0]}{key}" });
+	is($res->{status}, 200, "a counted listing of $_[0]") or diag($res->{content});
+	return $doc->{requestId};
+}
+my %row = map { $_ => listing_as($_) } qw(gone orphan);
+is(logged([values %row]), 0, 'two rows queued');
+$pg->psql("DELETE FROM api_keys WHERE id = '$who{gone}{id}'");
+$pg->psql("DELETE FROM users WHERE id = $who{orphan}{user_id}");
+$row{other} = listing_as('other');
+is(wait_logged([values %row], 3), 3,
+    'the batch is written whole, though a key and a user went meanwhile');
+sub row_of {
+	$pg->psql(q{SELECT coalesce(user_id::text, '-') || ' '
+	    || coalesce(api_key_id::text, '-') FROM api_request_logs WHERE id = '}
+	    . $row{$_[0]} . q{'});
+}
+is(row_of('gone'), "$who{gone}{user_id} -", 'the deleted key is not named; its user is');
+is(row_of('orphan'), '- -', 'nor the deleted user (nor its key, gone with it)');
+is(row_of('other'), "$who{other}{user_id} $who{other}{id}", 'the other row as ever');
+is($pg->psql("SELECT request_count FROM api_keys WHERE id = '$who{other}{id}'"), 1,
+    "the other key's counter moved");
+$pg->psql("DELETE FROM api_keys WHERE id = '$who{other}{id}'");
+is(row_of('other'), "$who{other}{user_id} -",
+    'a key deleted later is cleared from the rows already written');
 
 $s->stop;
 done_testing;
