@@ -197,10 +197,10 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	 * now), and their keys' use counters.  The keys are locked in id
 	 * order before any is updated, so two batches naming the same keys
 	 * queue rather than deadlock.  A row names its key only when the
-	 * key is still there, locked (so a deletion waits for the batch and
-	 * its trigger then clears the rows: schema/014), and its user only
+	 * key is still there, locked (a deletion then waits for the batch,
+	 * and its ON DELETE SET NULL clears the rows), and its user only
 	 * when the user is: a key deleted while its rows were queued costs
-	 * the batch nothing, where a foreign key failed all of it.
+	 * the batch nothing, where its foreign key used to fail all of it.
 	 */
 	[STMT_REQUEST_LOG] = { "request_log",
 	    "WITH r AS ("
