@@ -82,7 +82,7 @@ route_health(struct app *app, struct request *req, struct response *res)
 	if (l.p.my_reports && (l.uid = my_user(app, req, res)) < 0)
 		return;
 	l.flags = LISTING_REPORTED;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+	if (catalog_current(&app->catalog, app->read, &meta) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
@@ -90,10 +90,10 @@ route_health(struct app *app, struct request *req, struct response *res)
 	if (conditional_catalog(app, req, res, ETAG_HEALTH, &l, &meta, NULL,
 	        l.p.my_reports ? "private, max-age=60" : "public, max-age=60"))
 		return;
-	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK ||
+	if (listing_run(&l, &app->catalog, app->read, req->arena) != DB_OK ||
 	    timeline_shape(l.p.range, meta.now_ms, &t) != 0 ||
-	    timeline_load(&t, l.uid, &app->db, req->arena) != DB_OK ||
-	    listing_upstream(&app->db, &up) != DB_OK) {
+	    timeline_load(&t, l.uid, app->read, req->arena) != DB_OK ||
+	    listing_upstream(app->read, &up) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
@@ -135,14 +135,14 @@ route_availability(struct app *app, struct request *req, struct response *res)
 	memset(&l, 0, sizeof(l));
 	if (request_params(req, res, PR_AVAILABILITY, &l.p, &adj) != 0)
 		return;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+	if (catalog_current(&app->catalog, app->read, &meta) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
 	if (conditional_catalog(app, req, res, ETAG_AVAILABILITY, &l, &meta,
 	        NULL, "public, max-age=300"))
 		return;
-	if (availability_load(&av, l.p.days, &app->db, req->arena) != DB_OK) {
+	if (availability_load(&av, l.p.days, app->read, req->arena) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
