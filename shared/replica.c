@@ -64,12 +64,15 @@ replica_status_read(struct db *db, struct replica_status *out)
 	return DB_OK;
 }
 
-/* Say so when the replica starts or stops serving reads. */
+/*
+ * Say what the first check found, and when the replica starts or
+ * stops serving reads.
+ */
 static void
 log_change(const struct replica *r, int was, const struct replica_status *s,
     enum db_status st)
 {
-	if (r->usable == was)
+	if (r->checked && r->usable == was)
 		return;
 	if (r->usable)
 		log_info("read replica in use (replay lag %lld ms)", s->lag_ms);
@@ -93,6 +96,7 @@ replica_check(struct replica *r, double now_ms)
 	r->next_check_ms =
 	    now_ms + (st == DB_UNAVAILABLE ? RETRY_MS : CHECK_MS);
 	log_change(r, was, &s, st);
+	r->checked = 1;
 }
 
 struct db *
