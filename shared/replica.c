@@ -64,19 +64,16 @@ replica_status_read(struct db *db, struct replica_status *out)
 	return DB_OK;
 }
 
-/*
- * Say what the first check found, and when the replica starts or
- * stops serving reads.
- */
+/* What a check found: each change is logged, the first one too. */
+enum verdict { V_UNCHECKED, V_USABLE, V_UNREACHABLE, V_UNFIT };
+
 static void
-log_change(const struct replica *r, int was, const struct replica_status *s,
-    enum db_status st)
+log_verdict(
+    const struct replica *r, enum verdict v, const struct replica_status *s)
 {
-	if (r->checked && r->usable == was)
-		return;
-	if (r->usable)
+	if (v == V_USABLE)
 		log_info("read replica in use (replay lag %lld ms)", s->lag_ms);
-	else if (st != DB_OK)
+	else if (v == V_UNREACHABLE)
 		log_warn("read replica unreachable: the primary serves reads");
 	else
 		log_warn("read replica not used: in recovery %d, streaming %d, "
@@ -90,13 +87,15 @@ replica_check(struct replica *r, double now_ms)
 {
 	struct replica_status s;
 	enum db_status st = replica_status_read(&r->db, &s);
-	int was = r->usable;
+	enum verdict v;
 
 	r->usable = st == DB_OK && replica_status_usable(&s, r->max_lag_ms);
+	v = r->usable ? V_USABLE : st == DB_OK ? V_UNFIT : V_UNREACHABLE;
 	r->next_check_ms =
 	    now_ms + (st == DB_UNAVAILABLE ? RETRY_MS : CHECK_MS);
-	log_change(r, was, &s, st);
-	r->checked = 1;
+	if (r->verdict != (int)v)
+		log_verdict(r, v, &s);
+	r->verdict = (int)v;
 }
 
 struct db *

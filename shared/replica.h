@@ -24,7 +24,7 @@ struct replica {
 	struct db db;
 	int configured; /* DATABASE_READ_URL is set */
 	int usable; /* the last check passed, and nothing failed since */
-	int checked; /* a check ran (the first one's verdict is logged) */
+	int verdict; /* the last check's (replica.c), logged when it moves */
 	long long max_lag_ms;
 	double next_check_ms; /* mono_ms() of the next check */
 };

@@ -206,15 +206,45 @@ restart_workers(DATABASE_READ_URL => $replica->url);
 }
 
 # --- (e) Replica down: the primary serves; back: the replica again. ----
+# A client reads without a pause while the replica stops: each worker
+# meets the dead replica under a request before its next check, and
+# that request runs again on the primary.
 {
+	my $f0 = reads('fallback');
+	my $stop = $s->dir . '/stop-reading';
+	pipe(my $rd, my $wr) or die "pipe: $!";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		close $rd;
+		my %count;
+		my $first = 1;
+		while (!-e $stop) {
+			$count{$_}++ for split /,/, read_routes();
+			print {$wr} "reading\n" if $first;
+			$first = 0;
+			$wr->flush;
+		}
+		print {$wr} join(',', map { "$_=$count{$_}" } keys %count), "\n";
+		close $wr;
+		POSIX::_exit(0);
+	}
+	close $wr;
+	readline($rd);
 	$replica->stop;
-	my $f0 = reads('primary');
-	my %st;
-	for (1 .. 5) { $st{$_}++ for split /,/, read_routes() }
-	is_deeply(\%st, { 200 => 15 }, 'replica down: 15 reads, all 200');
-	cmp_ok(reads('primary'), '>=', $f0 + 15, '… from the primary');
-	cmp_ok(reads('fallback'), '>', 0,
-	    'a read the replica failed under ran again on the primary');
+	my $fell_back = eventually(sub { reads('fallback') > $f0 });
+	my $f1 = reads('primary');
+	open my $fh, '>', $stop or die "$stop: $!";
+	close $fh;
+	my $line = readline($rd) // '';
+	waitpid($pid, 0);
+	chomp $line;
+	my %st = map { split /=/ } split /,/, $line;
+	is(join(',', keys %st), '200', "replica stopped under $st{200} reads: all 200");
+	ok($fell_back, 'reads the replica failed under ran again on the primary');
+	my %after;
+	for (1 .. 5) { $after{$_}++ for split /,/, read_routes() }
+	is_deeply(\%after, { 200 => 15 }, 'replica down: 15 reads, all 200');
+	cmp_ok(reads('primary'), '>=', $f1 + 15, '… from the primary');
 	$replica->start;
 	my $r0 = reads('replica');
 	ok(eventually(sub { read_routes() eq '200,200,200'
@@ -231,14 +261,28 @@ restart_workers(DATABASE_READ_URL => $replica->url);
 	my $on_replica = q{SELECT count(*) FROM model_feedback};
 	isnt($replica->psql($on_replica), $pg->psql($on_replica),
 	    'paused: the replica has not replayed the report');
-	ok(eventually(sub { health_successes() == $before + 1 }),
-	    "lag past ${LAG_MS} ms: /api/health shows the fresh report");
+	# A worker looks at its replica at most a second apart: once the
+	# lag is past the bound, a second later every worker's last look,
+	# or the one its next request makes, saw it past the bound.
+	my $lag = q{SELECT CASE WHEN pg_last_wal_receive_lsn()
+	    <= pg_last_wal_replay_lsn() THEN 0 ELSE (extract(epoch FROM now()
+	    - pg_last_xact_replay_timestamp()) * 1000)::bigint END};
+	ok(eventually(sub { ($replica->psql($lag) || 0) > $LAG_MS }),
+	    "the replica's replay lag passed ${LAG_MS} ms");
+	my $past = time;
+	ok(eventually(sub { time > $past + 1.2
+	    && ($replica->psql($lag) || 0) > $LAG_MS }),
+	    '… and stayed past it for a check interval');
 	my $p0 = reads('primary');
 	my $r0 = reads('replica');
-	is(health_successes(), $before + 1, '… again');
-	is(reads('replica'), $r0, '… not from the replica');
-	cmp_ok(reads('primary'), '>', $p0, '… from the primary');
-	like($s->api_log . $s->api2_log, qr/read replica not used: .*replay lag/,
+	my @seen = map { health_successes() } 1 .. 8;
+	is_deeply(\@seen, [ ($before + 1) x 8 ],
+	    '/api/health shows the fresh report, every time')
+	    or diag(join '', grep { /replica|=====/ } split /^/m, $s->api_log . "=====\n" . $s->api2_log);
+	is(reads('replica'), $r0, '… none from the replica');
+	cmp_ok(reads('primary'), '>=', $p0 + 8, '… all from the primary');
+	ok(eventually(sub { health_successes();
+	    ($s->api_log . $s->api2_log) =~ /read replica not used: .*replay lag/ }),
 	    'the workers said why');
 	$replica->resume_replay;
 	$replica->wait_replayed;
