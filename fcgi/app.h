@@ -15,11 +15,20 @@
 #include "listing.h"
 #include "metrics.h"
 #include "orcall.h"
+#include "replica.h"
 #include "reqlog.h"
 
 struct app {
 	struct config cfg;
-	struct db db;
+	struct db db; /* the primary */
+	struct replica replica; /* DATABASE_READ_URL's, when set */
+	/*
+	 * Where this request's reads go: the primary, or for a route with
+	 * ROUTE_READ the replica when it is usable.  A handler reads the
+	 * versions of its tag and caches and the content they stand for
+	 * through this one pointer, so both come from the same server.
+	 */
+	struct db *read;
 	struct catalog catalog;
 	/* The counts of the last listings, by the versions read with them. */
 	struct listing_cache health;
@@ -37,6 +46,7 @@ enum route_flag {
 	ROUTE_BODY = 1 << 0, /* takes a JSON body (POST/PUT) */
 	ROUTE_LARGE_BODY = 1 << 1, /* up to LARGE_BODY_MAX, not BODY_MAX */
 	ROUTE_ROUTER = 1 << 2, /* served by flr-router, not flr-api */
+	ROUTE_READ = 1 << 3, /* public and read-only: the replica may serve */
 };
 
 /* Which program serves a route: the pool it runs in. */

@@ -7,7 +7,7 @@ conditional_get(struct app *app, const struct request *req,
 {
 	char tag[ETAG_SIZE];
 
-	if (etag_compute(&app->db, in, v, tag) != DB_OK) {
+	if (etag_compute(app->read, in, v, tag) != DB_OK) {
 		response_unavailable(res);
 		return 1;
 	}

@@ -170,6 +170,37 @@ accept_timed_out(int rc)
 	return rc == -EAGAIN || rc == -EWOULDBLOCK;
 }
 
+/*
+ * Run route's handler.  A read-only route runs on the connection
+ * replica_pick() chooses; when that was the replica and the answer is
+ * a 503, the replica failed under it (or a query of it was cancelled),
+ * and the whole route runs once more on the primary, so that the
+ * versions and the content of that answer both come from there.
+ */
+static void
+run_route(struct app *app, const struct route *route, struct request *req,
+    struct response *res)
+{
+	int head_only = res->head_only;
+
+	app->read = &app->db;
+	if (route->flags & ROUTE_READ)
+		app->read = replica_pick(&app->replica, &app->db, mono_ms());
+	route->handler(app, req, res);
+	if (!(route->flags & ROUTE_READ))
+		return;
+	if (app->read != &app->db && res->status == 503 && !req->streamed) {
+		replica_failed(&app->replica, mono_ms());
+		metrics_read(&app->metrics, MR_FALLBACK);
+		response_reset(res);
+		res->head_only = head_only;
+		app->read = &app->db;
+		route->handler(app, req, res);
+	}
+	metrics_read(
+	    &app->metrics, app->read == &app->db ? MR_PRIMARY : MR_REPLICA);
+}
+
 static void
 handle(struct app *app, FCGX_Request *fr, unsigned pool)
 {
@@ -210,7 +241,7 @@ handle(struct app *app, FCGX_Request *fr, unsigned pool)
 	    read_body(&req, res,
 	        route->flags & ROUTE_LARGE_BODY ? LARGE_BODY_MAX : BODY_MAX) ==
 	        0) {
-		route->handler(app, &req, res);
+		run_route(app, route, &req, res);
 	}
 	/* A streamed answer has gone out already. */
 	if (!req.streamed)
@@ -247,6 +278,11 @@ worker_start(struct app *app, const char *program, unsigned pool)
 	 */
 	db_init(&app->db, app->cfg.database_url, program,
 	    app->cfg.statement_timeout_ms, 1);
+	/* Only flr-api has read-only routes for a replica to serve. */
+	replica_init(&app->replica,
+	    pool == ROUTE_POOL_API ? app->cfg.database_read_url : NULL, program,
+	    app->cfg.statement_timeout_ms, app->cfg.read_max_lag_ms);
+	app->read = &app->db;
 	/* Each pool counts into a segment of its own. */
 	if (pool == ROUTE_POOL_ROUTER)
 		app->cfg.metrics_file = app->cfg.router_metrics_file;
@@ -302,6 +338,7 @@ worker_stop(struct app *app)
 	catalog_free(&app->catalog);
 	orcall_free(app->up);
 	arena_free(&app->arena);
+	replica_close(&app->replica);
 	db_close(&app->db);
 	sync_global_cleanup();
 }

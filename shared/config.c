@@ -39,6 +39,8 @@ static const struct config_key keys[] = {
 	{ "DATABASE_URL", CONF_STRING, OFF(database_url), 1, NULL, 1, 0 },
 	{ "DATABASE_READ_URL", CONF_STRING, OFF(database_read_url), 0, NULL, 1,
 	    0 },
+	{ "FLR_READ_MAX_LAG_MS", CONF_INT, OFF(read_max_lag_ms), 0, "1000", 0,
+	    3600000 },
 	/* A short admin secret is guessable: ask for a real one. */
 	{ "ADMIN_SECRET", CONF_STRING, OFF(admin_secret), 0, NULL, 16, 0 },
 	/* Unset: {OPENROUTER_BASE_URL}/models (see derive_urls). */

@@ -13,7 +13,9 @@
 
 struct config {
 	const char *database_url;
-	const char *database_read_url; /* NULL: use database_url */
+	const char *database_read_url; /* NULL: the primary serves reads */
+	/* A replica whose replay trails by more serves no reads. */
+	long long read_max_lag_ms;
 	const char *admin_secret; /* NULL: admin routes disabled */
 	const char *openrouter_models_url; /* the catalogue */
 	const char *openrouter_api_key; /* NULL: no Authorization header */

@@ -51,6 +51,12 @@ static const char *const outcome_names[MO__MAX] = {
 	[MO_ERROR] = "error",
 };
 
+static const char *const read_names[MR__MAX] = {
+	[MR_REPLICA] = "replica",
+	[MR_PRIMARY] = "primary",
+	[MR_FALLBACK] = "fallback",
+};
+
 static const char *const key_refusal_names[MKR__MAX] = {
 	[MKR_MALFORMED] = "malformed",
 	[MKR_CACHED] = "cached",
@@ -81,6 +87,7 @@ struct metrics_seg {
 	atomic_ullong db_reconnects;
 	atomic_ullong reports[MO__MAX];
 	atomic_ullong key_lookups;
+	atomic_ullong reads[MR__MAX];
 	atomic_ullong key_refusals[MKR__MAX];
 	atomic_ullong body_copies[MBC__MAX];
 	struct route_slot slots[METRICS_ROUTES_MAX + 1];
@@ -334,6 +341,13 @@ metrics_db_reconnect(struct metrics *m)
 }
 
 void
+metrics_read(struct metrics *m, enum metrics_read r)
+{
+	if (m != NULL && m->seg != NULL && r < MR__MAX)
+		add(&m->seg->reads[r], 1);
+}
+
+void
 metrics_key_lookup(struct metrics *m)
 {
 	if (m != NULL && m->seg != NULL)
@@ -577,6 +591,13 @@ write_pool(const struct metrics *m, struct buf *out)
 	for (i = 0; i < MBC__MAX; i++)
 		buf_printf(out, "flr_body_copies_total{result=\"%s\"} %llu\n",
 		    body_copy_names[i], get(&seg->body_copies[i]));
+	family(out, "flr_db_reads_total", "counter",
+	    "Answers of the read-only routes, by server: replica, primary, "
+	    "fallback (the replica failed under it and the primary answered "
+	    "again; also counted as primary).");
+	for (i = 0; i < MR__MAX; i++)
+		buf_printf(out, "flr_db_reads_total{server=\"%s\"} %llu\n",
+		    read_names[i], get(&seg->reads[i]));
 	family(out, "flr_worker_starts_total", "counter",
 	    "Worker processes started on this segment (a replaced worker "
 	    "counts again).");

@@ -56,6 +56,14 @@ enum metrics_body_copy {
 	MBC__MAX
 };
 
+/* Which server answered a read-only route (shared/replica.h). */
+enum metrics_read {
+	MR_REPLICA, /* the read replica */
+	MR_PRIMARY, /* the primary: no replica, or none usable */
+	MR_FALLBACK, /* the replica failed under it; the primary answered */
+	MR__MAX
+};
+
 struct metrics_seg;
 
 struct metrics {
@@ -97,6 +105,9 @@ void metrics_request(struct metrics *m, const struct metrics_request *r);
 /* Count a database error of kind e, or a connection made again. */
 void metrics_db_error(struct metrics *m, enum metrics_db_error e);
 void metrics_db_reconnect(struct metrics *m);
+
+/* Count a read-only route's answer by the server that gave it. */
+void metrics_read(struct metrics *m, enum metrics_read r);
 
 /*
  * Count an API key lookup the database answered, or a key refused

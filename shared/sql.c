@@ -311,6 +311,22 @@ const struct stmt_def sql_stmts[STMT__MAX] = {
 	    " FROM sync_meta",
 	    0, "catalog_version,last_sync_ms,now_ms" },
 
+	/*
+	 * The read replica's state (shared/replica.c): in recovery, a WAL
+	 * receiver running, and how far replay trails what it received: 0
+	 * when it replayed all of it, else the age of the last transaction
+	 * replayed (NULL: none since the server started).  A receiver that
+	 * has just started reports the start of the segment it streams
+	 * from, behind what was replayed already: nothing to replay.
+	 */
+	[STMT_REPLICA_STATUS] = { "replica_status",
+	    "SELECT pg_is_in_recovery() AS in_recovery,"
+	    " EXISTS (SELECT 1 FROM pg_stat_wal_receiver) AS streaming,"
+	    " CASE WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn()"
+	    " THEN 0 ELSE (extract(epoch FROM now() -"
+	    " pg_last_xact_replay_timestamp()) * 1000)::bigint END AS lag_ms",
+	    0, "in_recovery,streaming,lag_ms" },
+
 	/* The data versions of a window of $1 seconds (DATA_VERSIONS). */
 	[STMT_DATA_VERSIONS] = { "data_versions",
 	    "SELECT " DATA_VERSIONS("$1"),

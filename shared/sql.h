@@ -22,6 +22,7 @@ enum stmt {
 	STMT_META,
 	STMT_DATA_VERSIONS,
 	STMT_METRICS_GAUGES,
+	STMT_REPLICA_STATUS, /* run on the read replica */
 	/* accounts and operations */
 	STMT_KEY_LIST,
 	STMT_ADMIN_KEY_LIST,

@@ -103,6 +103,7 @@ sub delta {
 	    flr_http_unavailable_total flr_quota_refusals_total
 	    flr_reports_stored_total flr_db_errors_total flr_db_reconnects_total
 	    flr_key_lookups_total flr_key_refusals_total flr_body_copies_total
+	    flr_db_reads_total
 	    flr_worker_starts_total flr_db_up flr_catalog_active_models
 	    flr_catalog_sync_age_seconds flr_upstream_import_age_seconds)) {
 		like($r->{content}, qr/^# TYPE \Q$family\E (?:counter|gauge|histogram)$/m,
@@ -184,6 +185,8 @@ sent(series('GET', '/api/v1/models/ids', 200), 4 * $rounds);
 sent('flr_key_lookups_total', 4 * $rounds);
 for (1 .. 7) { req('GET', '/api/health?timeRange=6h') }
 sent(series('GET', '/api/health', 200), 7);
+# A read-only route: without DATABASE_READ_URL, the primary answers.
+sent('flr_db_reads_total{server="primary"}', 7);
 for (1 .. 3) { req('GET', "/api/nope$_") }
 sent(series('other', 'unmatched', 404), 3);
 req('PATCH', '/api/health');

@@ -77,9 +77,9 @@ write_health_head(struct app *app, struct request *req, struct listing *l,
 	struct timeline t;
 	size_t i;
 
-	if (listing_run(l, &app->catalog, &app->db, req->arena) != DB_OK ||
+	if (listing_run(l, &app->catalog, app->read, req->arena) != DB_OK ||
 	    timeline_shape(l->p.range, meta->now_ms, &t) != 0 ||
-	    timeline_load(&t, l->uid, &app->db, req->arena) != DB_OK)
+	    timeline_load(&t, l->uid, app->read, req->arena) != DB_OK)
 		return -1;
 	jw_obj_begin(w);
 	jw_key(w, "models");
@@ -105,7 +105,7 @@ write_health_tail(struct app *app, const struct listing *l, struct jw *w)
 {
 	struct upstream_info up;
 
-	if (listing_upstream(&app->db, &up) != DB_OK)
+	if (listing_upstream(app->read, &up) != DB_OK)
 		return -1;
 	jw_key(w, "source"), jw_str(w, source_name(l->p.source));
 	jw_key(w, "upstream"), listing_write_upstream(w, &up);
@@ -169,7 +169,7 @@ route_health(struct app *app, struct request *req, struct response *res)
 	if (l.p.my_reports && (l.uid = my_user(app, req, res)) < 0)
 		return;
 	l.flags = LISTING_REPORTED;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+	if (catalog_current(&app->catalog, app->read, &meta) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
@@ -197,14 +197,14 @@ route_availability(struct app *app, struct request *req, struct response *res)
 	memset(&l, 0, sizeof(l));
 	if (request_params(req, res, PR_AVAILABILITY, &l.p, &adj) != 0)
 		return;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+	if (catalog_current(&app->catalog, app->read, &meta) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
 	if (conditional_catalog(app, req, res, ETAG_AVAILABILITY, &l, &meta,
 	        NULL, "public, max-age=300"))
 		return;
-	if (availability_load(&av, l.p.days, &app->db, req->arena) != DB_OK) {
+	if (availability_load(&av, l.p.days, app->read, req->arena) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}

@@ -166,7 +166,7 @@ write_full(struct app *app, struct jw *w, const struct listing *l,
 	enum db_status st;
 	size_t i;
 
-	st = listing_upstream(&app->db, &up);
+	st = listing_upstream(app->read, &up);
 	if (st != DB_OK)
 		return st;
 	jw_obj_begin(w);
@@ -224,7 +224,7 @@ route_demo_models(struct app *app, struct request *req, struct response *res)
 	if (request_params(req, res, PR_DEMO, &l.p, &adj) != 0)
 		return;
 	l.flags = LISTING_ACTIVE;
-	if (catalog_current(&app->catalog, &app->db, &meta) != DB_OK) {
+	if (catalog_current(&app->catalog, app->read, &meta) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}
@@ -233,7 +233,7 @@ route_demo_models(struct app *app, struct request *req, struct response *res)
 		return;
 	l.cache = &app->health;
 	l.versions = &versions;
-	if (listing_run(&l, &app->catalog, &app->db, req->arena) != DB_OK) {
+	if (listing_run(&l, &app->catalog, app->read, req->arena) != DB_OK) {
 		response_unavailable(res);
 		return;
 	}

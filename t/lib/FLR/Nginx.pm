@@ -44,8 +44,13 @@ sub render {
 
 # write_config(rundir => $dir, listen => '127.0.0.1:8080',
 #              socket => $path, router_socket => $path,
-#              admin_rate => '2r/s', demo_rate => '5r/s')
+#              admin_rate => '2r/s', demo_rate => '5r/s',
+#              pool2 => '127.0.0.2:9001')
 #   -> path of the nginx.conf written
+#
+# socket is a Unix socket's path, or "address:port" for a pool on TCP.
+# pool2 (an "address:port") adds a second server to upstream flr_api,
+# and its metrics at /metrics/pool2: two pools behind one upstream.
 #
 # Also (re)creates the run directory's flr -> nginx/ symlink, the temp
 # parent directory (nginx creates and, as root, chowns the leaves) and
@@ -68,6 +73,7 @@ sub write_config {
 		    // croak('write_config: router_socket'),
 		NGINX_DIR => $NGINX_DIR,
 	});
+	$text = two_pools($text, $o{socket}, $o{pool2}) if defined $o{pool2};
 	make_path("$rundir/nginx-tmp", { mode => 0755 });
 	my $user = "$rundir/nginx-user.conf";
 	open my $uf, '>', $user or croak "open $user: $!";
@@ -83,6 +89,29 @@ sub write_config {
 	print {$out} $text;
 	close $out or croak "write $conf: $!";
 	return $conf;
+}
+
+# The template with its pool's socket replaced by two TCP servers in
+# upstream flr_api.  nginx spreads requests over both (round robin) and,
+# as fastcgi_next_upstream's default "error timeout" says, passes a
+# request that cannot reach one to the other, which it then leaves
+# alone for fail_timeout.
+sub two_pools {
+	my ($text, $first, $second) = @_;
+	for my $a ($first, $second) {
+		croak "two pools: not address:port: $a" if $a !~ /^[\d.]+:\d+$/;
+	}
+	$text =~ s{server "unix:\Q$first\E";}{server $first;}g;
+	$text =~ s{(upstream flr_api \{\n\s*server \Q$first\E;\n)}
+	    {$1\t\tserver $second;\n}
+	    or croak 'two pools: no upstream flr_api in the template';
+	my $loc = "\t\tlocation = /metrics/pool2 {\n\t\t\tallow 127.0.0.1;\n"
+	    . "\t\t\tdeny all;\n\t\t\trewrite ^ /metrics break;\n"
+	    . "\t\t\tfastcgi_pass $second;\n"
+	    . "\t\t\tinclude flr/flr-metrics.conf;\n\t\t}\n";
+	$text =~ s{(\n\t\tinclude flr/flr-pages\.conf;)}{\n$loc$1}
+	    or croak 'two pools: no place for /metrics/pool2';
+	return $text;
 }
 
 # The nginx binary: Debian's, else one on PATH.

@@ -542,6 +542,75 @@ sub start {
 	$self->{running} = 1;
 }
 
+# $pg->replica -> a started FLR::Pg that is a streaming replica of $pg
+# (a hot standby), in a temporary directory of its own on a port of its
+# own, removed at exit.  Made with `pg_basebackup -R`, which copies the
+# cluster and writes primary_conninfo (with a password file beside it,
+# the same password); the primary needs wal_level replica or logical
+# and a free WAL sender (PostgreSQL's defaults) and a "replication" line
+# in pg_hba.conf for 127.0.0.1 (initdb writes one).  stop and start work
+# as on any cluster; pause_replay and resume_replay simulate lag, and
+# wait_replayed waits until it has replayed all the primary wrote.
+sub replica {
+	my ($self) = @_;
+	my $wal = psql_url($self->url, 'SHOW wal_level');
+	croak "FLR::Pg: wal_level $wal allows no replica" if $wal eq 'minimal';
+	my $r = bless { keep => 0, owner => $$, migrate => 0,
+	    settings => { %{$self->{settings}} }, primary => $self,
+	    dir => tempdir('flr-pgr-XXXXXXXX', TMPDIR => 1, CLEANUP => 0),
+	    remove_dir => 1 }, ref $self;
+	$r->{pgdata} = "$r->{dir}/pgdata";
+	$r->{passfile} = "$r->{dir}/pgpass";
+	$LIVE{refaddr $r} = $r;
+	weaken $LIVE{refaddr $r};
+	$r->prepare_dir;
+	my ($line) = split /\n/, slurp($self->{passfile});
+	$r->write_passfile((split /:/, $line, 5)[4]);
+	# The standby's server reads it too, for primary_conninfo.
+	if ($> == 0) {
+		my (undef, undef, $uid, $gid) = getpwnam('postgres');
+		chown $uid, $gid, $r->{passfile} or croak "chown: $!";
+	}
+	$r->must('pg_basebackup', [ pg_bin('pg_basebackup'), '-D', $r->{pgdata},
+	    '-R', '-X', 'stream', '-c', 'fast', '--no-sync', '-d',
+	    "host=127.0.0.1 port=$self->{port} user=flr "
+	    . "passfile=$r->{passfile} application_name=flr-replica" ]);
+	$r->start_first;
+	$r->wait_replayed;
+	return $r;
+}
+
+sub primary { $_[0]{primary} }
+
+# Replay on a replica: paused, the standby keeps receiving WAL but its
+# data stays as it was; resumed, it catches up.
+sub pause_replay {
+	my ($self) = @_;
+	$self->psql('SELECT pg_wal_replay_pause()');
+}
+
+sub resume_replay {
+	my ($self) = @_;
+	$self->psql('SELECT pg_wal_replay_resume()');
+}
+
+# Wait (up to $timeout seconds, 30) until this replica has replayed
+# everything its primary has written so far; dies otherwise.
+sub wait_replayed {
+	my ($self, $timeout) = @_;
+	my $want = psql_url($self->{primary}->url, 'SELECT pg_current_wal_lsn()');
+	my $deadline = time + ($timeout // 30);
+	while (1) {
+		my $done = eval { $self->psql(q{SELECT pg_last_wal_replay_lsn() >= }
+		    . q{:'p1'::pg_lsn AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver)},
+		    $want) } // '';
+		return if $done eq 't';
+		croak "FLR::Pg: the replica did not replay up to $want:\n"
+		    . $self->log_tail if time > $deadline;
+		sleep 0.05;
+	}
+}
+
 # Stop the server and remove a temporary directory, once, and only in the
 # process that created them: a forked child exiting must not take the
 # parent's database down.

@@ -55,6 +55,11 @@ my %LIVE;
 #   demo_rate    the same for /api/demo/models (5r/s with a burst of 30)
 #   dir          run directory: socket, logs, nginx files (a temp dir,
 #                removed at the end); keep => 1 leaves it in place
+#   pools        2: two flr-api pools over TCP, on 127.0.0.1 and
+#                127.0.0.2 (ports of their own, each its log and metrics
+#                segment), both servers of nginx's upstream flr_api; the
+#                second pool's counters at /metrics/pool2.  1 (the
+#                default): one pool on its Unix socket.
 sub new {
 	my ($class, %o) = @_;
 	my $build = $ENV{FLR_BUILD} // 'build';
@@ -72,6 +77,7 @@ sub new {
 		want_port => $o{port},
 		admin_rate => $o{admin_rate},
 		demo_rate => $o{demo_rate},
+		pools => $o{pools} // 1,
 		http => HTTP::Tiny->new(timeout => 15, agent => 'flr-tests/1'),
 	}, $class;
 	for my $prog (@$self{qw(api router)}) {
@@ -111,8 +117,25 @@ sub make_dir {
 	chmod 0755, $self->{dir} or croak "chmod $self->{dir}: $!";
 	$self->{socket} = "$self->{dir}/api.sock";
 	$self->{router_socket} = "$self->{dir}/router.sock";
+	# Two pools listen on TCP, each on its own loopback address, on
+	# ports kept for the stack's life (nginx names them).
+	if ($self->{pools} == 2) {
+		$self->{socket} = '127.0.0.1:' . FLR::Pg::free_port();
+		$self->{socket2} = '127.0.0.2:' . free_port_on('127.0.0.2');
+	}
 	croak "FLR::Stack: socket path too long for a Unix socket: "
 	    . $self->{router_socket} if length $self->{router_socket} > 100;
+}
+
+# A TCP port on $addr that nobody listens on right now.
+sub free_port_on {
+	my ($addr) = @_;
+	my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => 0,
+	    Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+	    or croak "free_port_on $addr: $!";
+	my $port = $s->sockport;
+	close $s;
+	return $port;
 }
 
 sub dir { $_[0]{dir} }
@@ -121,6 +144,11 @@ sub port { $_[0]{port} }
 sub socket_path { $_[0]{socket} }
 sub router_socket_path { $_[0]{router_socket} }
 sub api_log_path { "$_[0]{dir}/api.log" }
+# With pools => 2: the second pool's address, log and segment.
+sub pool2_address { $_[0]{socket2} }
+sub api2_log_path { "$_[0]{dir}/api2.log" }
+sub api2_log { FLR::Pg::slurp("$_[0]{dir}/api2.log") }
+sub metrics2_path { "$_[0]{dir}/metrics2" }
 # The workers' shared metrics segment (FLR_METRICS_FILE).
 sub metrics_path { "$_[0]{dir}/metrics" }
 sub router_metrics_path { "$_[0]{dir}/router-metrics" }
@@ -138,7 +166,7 @@ sub url { $_[0]->base_url . $_[1] }
 sub pids {
 	my ($self) = @_;
 	return { map { defined $self->{"${_}_pid"} ? ($_ => $self->{"${_}_pid"}) : () }
-	    qw(api router nginx) };
+	    qw(api api2 router nginx) };
 }
 
 # Parts that have exited on their own since they were started: a list of
@@ -146,7 +174,7 @@ sub pids {
 sub dead {
 	my ($self) = @_;
 	return grep { $self->{"${_}_pid"} && !alive($self->{"${_}_pid"}) }
-	    qw(api router nginx);
+	    qw(api api2 router nginx);
 }
 
 # The process ids of the flr-router workers now running (multiwatch's
@@ -261,29 +289,60 @@ sub start_workers {
 	}
 	$self->{api_pid} //= $self->start_pool($self->{socket},
 	    $self->{workers}, $self->{api}, $self->api_log_path);
+	$self->start_pool2 if $self->{socket2};
 	$self->{router_pid} //= $self->start_pool($self->{router_socket},
 	    $self->{router_workers}, $self->{router}, $self->router_log_path);
 }
 
+# With pools => 2, the second flr-api pool (again, after stop_pool2).
+sub start_pool2 {
+	my ($self) = @_;
+	$self->{api2_pid} //= $self->start_pool($self->{socket2},
+	    $self->{workers}, $self->{api}, $self->api2_log_path,
+	    { FLR_METRICS_FILE => $self->metrics2_path });
+}
+
+# Stop the second pool alone: nginx then serves from the first.
+sub stop_pool2 {
+	my ($self) = @_;
+	$self->stop_group(delete $self->{api2_pid});
+}
+
+# True when something accepts a connection on $listen: a Unix socket's
+# path, or "address:port".
+sub listening {
+	my ($listen) = @_;
+	if ($listen =~ /^(\d+\.\d+\.\d+\.\d+):(\d+)$/) {
+		my $c = IO::Socket::INET->new(PeerAddr => $1, PeerPort => $2,
+		    Proto => 'tcp', Timeout => 1) or return 0;
+		close $c;
+		return 1;
+	}
+	return -S $listen && IO::Socket::UNIX->new(Peer => $listen,
+	    Type => SOCK_STREAM);
+}
+
 # spawn-fcgi listens before it execs multiwatch, so once the socket exists
-# a request waits in the backlog until a worker accepts it.  Returns the
-# pid of the pool's process group.
+# a request waits in the backlog until a worker accepts it.  $sock is a
+# Unix socket's path or "address:port" (TCP); %$env is added to the
+# workers' environment.  Returns the pid of the pool's process group.
 sub start_pool {
-	my ($self, $sock, $n, $prog, $log) = @_;
+	my ($self, $sock, $n, $prog, $log, $env) = @_;
+	my @listen = ('-s', $sock, socket_access());
+	@listen = ('-a', $1, '-p', $2) if $sock =~ /^([\d.]+):(\d+)$/;
 	unlink $sock if -S $sock;
 	my $spawn = FLR::Pg::find_bin('spawn-fcgi')
 	    // croak 'spawn-fcgi not found (apt-get install spawn-fcgi)';
 	my $mw = FLR::Pg::find_bin('multiwatch')
 	    // croak 'multiwatch not found (apt-get install multiwatch)';
-	my $pid = $self->spawn([ $spawn, '-n', '-s', $sock, socket_access(),
+	my $pid = $self->spawn([ $spawn, '-n', @listen,
 	    '--', $mw, '-f', $n, @MULTIWATCH_RETRY, '--', $prog ],
-	    $self->worker_env, $log);
+	    { %{$self->worker_env}, %{$env // {}} }, $log);
 	my $deadline = time + 10;
 	# spawn-fcgi binds the socket, sets its owner and mode, and only
 	# then listens: wait for a connection to go through, or nginx could
 	# meet a socket that refuses (a 502) in between.
-	until (-S $sock && IO::Socket::UNIX->new(Peer => $sock,
-	    Type => SOCK_STREAM)) {
+	until (listening($sock)) {
 		if (!alive($pid) || time > $deadline) {
 			$self->stop_group($pid, 1);
 			croak "FLR::Stack: the workers of $prog did not start; "
@@ -301,9 +360,11 @@ our $SANITIZER_REPORTS = 0;
 sub stop_workers {
 	my ($self) = @_;
 	$self->stop_group(delete $self->{api_pid});
+	$self->stop_group(delete $self->{api2_pid});
 	$self->stop_group(delete $self->{router_pid});
-	unlink $self->{socket}, $self->{router_socket};
-	for my $path ($self->api_log_path, $self->router_log_path) {
+	unlink grep { -S } $self->{socket}, $self->{router_socket};
+	for my $path ($self->api_log_path, $self->api2_log_path,
+	    $self->router_log_path) {
 		my $log = eval { FLR::Pg::slurp($path) } // '';
 		if ($log =~ /(ERROR: (?:Address|Leak)Sanitizer|runtime error:)/) {
 			$SANITIZER_REPORTS++;
@@ -334,7 +395,8 @@ sub start_nginx {
 		    listen => "127.0.0.1:$port", socket => $self->{socket},
 		    router_socket => $self->{router_socket},
 		    admin_rate => $self->{admin_rate},
-		    demo_rate => $self->{demo_rate});
+		    demo_rate => $self->{demo_rate},
+		    $self->{socket2} ? (pool2 => $self->{socket2}) : ());
 		my $mark = -s $err_log // 0;
 		my $pid = $self->spawn([ FLR::Nginx::bin(), '-p', "$self->{dir}/",
 		    '-c', $conf, '-e', $err_log ], FLR::Pg::clean_env(), $err_log);
