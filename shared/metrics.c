@@ -552,57 +552,65 @@ gauge_seconds(struct buf *out, const char *name, int64_t age_ms)
 		    (long long)(age_ms / 1000), (long long)(age_ms % 1000));
 }
 
+/* A counter family with one label: a series for each of its n values. */
+static void
+counter_by(struct buf *out, const char *name, const char *help,
+    const char *label, const char *const *values, const atomic_ullong *c, int n)
+{
+	int i;
+
+	family(out, name, "counter", help);
+	for (i = 0; i < n; i++)
+		buf_printf(out, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		    get(&c[i]));
+}
+
+/* A counter family of one series. */
+static void
+counter(
+    struct buf *out, const char *name, const char *help, const atomic_ullong *c)
+{
+	family(out, name, "counter", help);
+	buf_printf(out, "%s %llu\n", name, get(c));
+}
+
 static void
 write_pool(const struct metrics *m, struct buf *out)
 {
 	const struct metrics_seg *seg = m->seg;
-	int i;
 
-	family(out, "flr_reports_stored_total", "counter",
-	    "Feedback reports stored, by outcome.");
-	for (i = 0; i < MO__MAX; i++)
-		buf_printf(out,
-		    "flr_reports_stored_total{outcome=\"%s\"} %llu\n",
-		    outcome_names[i], get(&seg->reports[i]));
-	family(out, "flr_db_errors_total", "counter",
+	counter_by(out, "flr_reports_stored_total",
+	    "Feedback reports stored, by outcome.", "outcome", outcome_names,
+	    seg->reports, MO__MAX);
+	counter_by(out, "flr_db_errors_total",
 	    "Database errors met by the workers, by kind: connect (a "
 	    "connection attempt failed), lost (the connection broke under a "
-	    "statement), statement (a statement failed).");
-	for (i = 0; i < MDB__MAX; i++)
-		buf_printf(out, "flr_db_errors_total{kind=\"%s\"} %llu\n",
-		    db_error_names[i], get(&seg->db_errors[i]));
-	family(out, "flr_db_reconnects_total", "counter",
-	    "Database connections made again after one was lost.");
-	buf_printf(
-	    out, "flr_db_reconnects_total %llu\n", get(&seg->db_reconnects));
-	family(out, "flr_key_lookups_total", "counter",
-	    "API key lookups the database answered (one round trip each).");
-	buf_printf(out, "flr_key_lookups_total %llu\n", get(&seg->key_lookups));
-	family(out, "flr_key_refusals_total", "counter",
+	    "statement), statement (a statement failed).",
+	    "kind", db_error_names, seg->db_errors, MDB__MAX);
+	counter(out, "flr_db_reconnects_total",
+	    "Database connections made again after one was lost.",
+	    &seg->db_reconnects);
+	counter(out, "flr_key_lookups_total",
+	    "API key lookups the database answered (one round trip each).",
+	    &seg->key_lookups);
+	counter_by(out, "flr_key_refusals_total",
 	    "API keys refused without a database lookup, by reason: "
 	    "malformed (not shaped like a key), cached (the database lately "
-	    "had no such key), throttled (429 too_many_invalid_keys).");
-	for (i = 0; i < MKR__MAX; i++)
-		buf_printf(out, "flr_key_refusals_total{reason=\"%s\"} %llu\n",
-		    key_refusal_names[i], get(&seg->key_refusals[i]));
-	family(out, "flr_body_copies_total", "counter",
+	    "had no such key), throttled (429 too_many_invalid_keys).",
+	    "reason", key_refusal_names, seg->key_refusals, MKR__MAX);
+	counter_by(out, "flr_body_copies_total",
 	    "Large bodies (health) by whether the worker's copy under the "
-	    "same ETag served them (hit) or they were built (built).");
-	for (i = 0; i < MBC__MAX; i++)
-		buf_printf(out, "flr_body_copies_total{result=\"%s\"} %llu\n",
-		    body_copy_names[i], get(&seg->body_copies[i]));
-	family(out, "flr_db_reads_total", "counter",
+	    "same ETag served them (hit) or they were built (built).",
+	    "result", body_copy_names, seg->body_copies, MBC__MAX);
+	counter_by(out, "flr_db_reads_total",
 	    "Answers of the read-only routes, by server: replica, primary, "
 	    "fallback (the replica failed under it and the primary answered "
-	    "again; also counted as primary).");
-	for (i = 0; i < MR__MAX; i++)
-		buf_printf(out, "flr_db_reads_total{server=\"%s\"} %llu\n",
-		    read_names[i], get(&seg->reads[i]));
-	family(out, "flr_worker_starts_total", "counter",
+	    "again; also counted as primary).",
+	    "server", read_names, seg->reads, MR__MAX);
+	counter(out, "flr_worker_starts_total",
 	    "Worker processes started on this segment (a replaced worker "
-	    "counts again).");
-	buf_printf(
-	    out, "flr_worker_starts_total %llu\n", get(&seg->worker_starts));
+	    "counts again).",
+	    &seg->worker_starts);
 }
 
 static void
