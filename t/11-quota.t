@@ -83,35 +83,8 @@ sub get_with {
 	my $key = $s->create_key(email => 'race@example.com',
 	    rate_limit_max => 200);
 	my ($clients, $total) = (8, 300);
-	my @kids;
-	for my $c (0 .. $clients - 1) {
-		pipe(my $rd, my $wr) or die "pipe: $!";
-		my $pid = fork // die "fork: $!";
-		if ($pid == 0) {
-			close $rd;
-			my $n = int($total / $clients) + ($c < $total % $clients ? 1 : 0);
-			my %count;
-			for (1 .. $n) {
-				my $r = get_with($key, '/api/v1/models/ids?topN=1');
-				$count{ $r->{status} }++;
-			}
-			print $wr join(',', map { "$_=$count{$_}" } keys %count), "\n";
-			close $wr;
-			POSIX::_exit(0);
-		}
-		close $wr;
-		push @kids, [$pid, $rd];
-	}
-	my %status;
-	for my $k (@kids) {
-		my $line = readline($k->[1]) // '';
-		waitpid($k->[0], 0);
-		chomp $line;
-		for (split /,/, $line) {
-			my ($st, $n) = split /=/;
-			$status{$st} += $n;
-		}
-	}
+	my %status = %{ FLR::Stack::statuses_at_once($clients, $total,
+	    sub { get_with($key, '/api/v1/models/ids?topN=1')->{status} }) };
 	is($status{200} // 0, 200, "$clients clients, $total requests: exactly 200 succeed");
 	is($status{429} // 0, 100, '… and exactly 100 are refused');
 	is(join(',', sort keys %status), '200,429', '… and nothing else');

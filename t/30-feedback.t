@@ -135,34 +135,8 @@ problem_is(post(qq({"modelId":"$model","success":true}),
 {
 	my $k = $s->create_key(email => 'flood@example.com');
 	my ($clients, $total) = (8, 640);
-	my @kids;
-	for my $c (0 .. $clients - 1) {
-		pipe(my $rd, my $wr) or die "pipe: $!";
-		my $pid = fork // die "fork: $!";
-		if ($pid == 0) {
-			close $rd;
-			my %count;
-			for (1 .. $total / $clients) {
-				my $r = post(qq({"modelId":"$model","success":true}), key => $k);
-				$count{ $r->{status} }++;
-			}
-			print $wr join(',', map { "$_=$count{$_}" } keys %count), "\n";
-			close $wr;
-			POSIX::_exit(0);
-		}
-		close $wr;
-		push @kids, [$pid, $rd];
-	}
-	my %status;
-	for my $kid (@kids) {
-		my $line = readline($kid->[1]) // '';
-		waitpid($kid->[0], 0);
-		chomp $line;
-		for (split /,/, $line) {
-			my ($st, $n) = split /=/;
-			$status{$st} += $n;
-		}
-	}
+	my %status = %{ FLR::Stack::statuses_at_once($clients, $total,
+	    sub { post(qq({"modelId":"$model","success":true}), key => $k)->{status} }) };
 	is($status{200} // 0, 600, "$clients clients, $total reports: 600 accepted");
 	is($status{429} // 0, 40, '… 40 refused');
 	is($pg->psql("SELECT count(*) FROM model_feedback f JOIN users u"

@@ -123,34 +123,10 @@ sub restart_workers {
 	my $key = $s->create_key(email => 'spread@example.com',
 	    rate_limit_max => $limit);
 	my @before = map { requests_of($_, '/api/v1/models/ids', 200) } 1, 2;
-	my @kids;
-	for my $c (0 .. $clients - 1) {
-		pipe(my $rd, my $wr) or die "pipe: $!";
-		my $pid = fork // die "fork: $!";
-		if ($pid == 0) {
-			close $rd;
-			my $n = int($total / $clients);
-			my %count;
-			$count{ $s->request('GET', '/api/v1/models/ids?topN=1',
-			    { headers => { Authorization => "Bearer $key" } })
-			    ->{status} }++ for 1 .. $n;
-			print {$wr} join(',', map { "$_=$count{$_}" } keys %count), "\n";
-			close $wr;
-			POSIX::_exit(0);
-		}
-		close $wr;
-		push @kids, [ $pid, $rd ];
-	}
-	my %status;
-	for my $k (@kids) {
-		my $line = readline($k->[1]) // '';
-		waitpid($k->[0], 0);
-		chomp $line;
-		for (split /,/, $line) {
-			my ($st, $n) = split /=/;
-			$status{$st} += $n;
-		}
-	}
+	my %status = %{ FLR::Stack::statuses_at_once($clients, $total, sub {
+		$s->request('GET', '/api/v1/models/ids?topN=1',
+		    { headers => { Authorization => "Bearer $key" } })->{status};
+	}) };
 	is($status{200} // 0, $limit, "$total counted requests: exactly $limit succeed");
 	is($status{429} // 0, $total - $limit, '… the rest are refused (429)');
 	is(join(',', sort keys %status), '200,429', '… and nothing else');

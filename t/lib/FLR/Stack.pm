@@ -549,6 +549,41 @@ sub run_sync {
 }
 
 # Stops nginx, then the workers, then (if this stack made it) PostgreSQL.
+# FLR::Stack::statuses_at_once($clients, $total, sub { ... })
+#   -> { status => how many }: $total calls of the sub (each returning an
+#   HTTP status), shared out over $clients forked processes that run at
+#   once (the first $total % $clients of them make one call more).
+sub statuses_at_once {
+	my ($clients, $total, $call) = @_;
+	my @kids;
+	for my $c (0 .. $clients - 1) {
+		pipe(my $rd, my $wr) or die "pipe: $!";
+		my $pid = fork // die "fork: $!";
+		if ($pid == 0) {
+			close $rd;
+			my $n = int($total / $clients) + ($c < $total % $clients ? 1 : 0);
+			my %count;
+			$count{ $call->() }++ for 1 .. $n;
+			print {$wr} join(',', map { "$_=$count{$_}" } keys %count), "\n";
+			close $wr;
+			POSIX::_exit(0);
+		}
+		close $wr;
+		push @kids, [ $pid, $rd ];
+	}
+	my %status;
+	for my $k (@kids) {
+		my $line = readline($k->[1]) // '';
+		waitpid($k->[0], 0);
+		chomp $line;
+		for (split /,/, $line) {
+			my ($st, $n) = split /=/;
+			$status{$st} += $n;
+		}
+	}
+	return \%status;
+}
+
 sub stop {
 	my ($self) = @_;
 	$self->stop_nginx;
